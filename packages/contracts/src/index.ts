@@ -1,0 +1,5 @@
+export * from './envelope';
+export * from './errors';
+export * from './messages';
+export * from './money';
+export * from './topics';

@@ -1,0 +1,62 @@
+import type { Envelope } from '@saga/contracts';
+import type { Queryable } from '@saga/postgres';
+
+/** A message as a consumer receives it. */
+export interface IncomingMessage {
+  topic: string;
+  partition: number;
+  /** Kafka offset as a decimal string. */
+  offset: string;
+  key: string;
+  envelope: Envelope;
+}
+
+/** A message to publish; `key` is the saga id. */
+export interface OutgoingMessage {
+  topic: string;
+  key: string;
+  envelope: Envelope;
+}
+
+/** Publishes batches; resolves once every message is acknowledged (acks=all, idempotent). */
+export interface MessageProducer {
+  send(messages: readonly OutgoingMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Handles one batch of messages of one partition, in order. Resolving means the batch is durably
+ * handled and its offsets may be committed; throwing means it is redelivered (bounded, then DLQ).
+ */
+export type BatchHandler = (batch: readonly IncomingMessage[]) => Promise<void>;
+
+export interface SubscribeOptions {
+  groupId: string;
+  topics: readonly string[];
+  handler: BatchHandler;
+}
+
+export interface Subscription {
+  /** Resolves once the consumer has joined its group and is fetching. */
+  readonly ready: Promise<void>;
+  /** Stops fetching, waits for the batch in hand, commits its offsets, leaves the group. */
+  close(): Promise<void>;
+}
+
+/** The message bus port: Kafka in production, in-process for unit tests and the embedded mode. */
+export interface MessageBroker {
+  producer(): MessageProducer;
+  subscribe(options: SubscribeOptions): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/**
+ * The business part of a transactional consumer: given the batch's new messages (duplicates
+ * already removed by the inbox), make the change through `tx` and return what to publish.
+ * Runs inside the transaction that also records the inbox rows and the outbox rows.
+ */
+export type TransactionalBatchHandler<C = void> = (
+  tx: Queryable,
+  messages: readonly IncomingMessage[],
+  context: C,
+) => Promise<readonly OutgoingMessage[]>;

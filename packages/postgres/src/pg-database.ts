@@ -1,0 +1,52 @@
+import { Pool, type PoolConfig } from 'pg';
+import type { Database, Queryable, QueryResult } from './database';
+
+// bigint (int8) and numeric come back as strings by default; counts and cents fit in a JS number.
+import { types } from 'pg';
+types.setTypeParser(20, (v) => Number(v));
+
+/**
+ * A {@link Database} on a `pg` connection pool.
+ *
+ * @example
+ * const db = new PgDatabase({ connectionString: 'postgres://postgres@127.0.0.1:5432/order_db' });
+ */
+export class PgDatabase implements Database {
+  readonly pool: Pool;
+
+  constructor(config: PoolConfig) {
+    this.pool = new Pool({ max: 10, ...config });
+    // An idle client's error (e.g. the server restarting) must not crash the process.
+    this.pool.on('error', () => undefined);
+  }
+
+  async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const res = await this.pool.query(sql, params as unknown[]);
+    return { rows: res.rows as R[], rowCount: res.rowCount };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const tx: Queryable = {
+        async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+          const res = await client.query(sql, params as unknown[]);
+          return { rows: res.rows as R[], rowCount: res.rowCount };
+        },
+      };
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(true);
+      throw err;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
