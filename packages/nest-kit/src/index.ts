@@ -1,1 +1,9 @@
-export {};
+export * from './app-error.filter';
+export * from './config';
+export * from './eventually';
+export * from './health.controller';
+export * from './http-app';
+export * from './logger';
+export * from './parse-with';
+export * from './readiness';
+export * from './service-database';

@@ -1,0 +1,98 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from 'pino';
+import { AppErrorFilter } from './app-error.filter';
+import { HealthController, SERVICE_NAME } from './health.controller';
+import { PinoNestLogger } from './logger';
+import { Readiness } from './readiness';
+
+/** Largest accepted request body: every API here takes small JSON documents. */
+export const BODY_LIMIT_BYTES = 256 * 1024;
+
+@Module({})
+class KitRootModule {}
+
+export interface StartHttpAppOptions {
+  service: string;
+  /** The service's Nest module (a class or a dynamic module). */
+  module: any;
+  port: number;
+  host: string;
+  logger: Logger;
+  /** Readiness behind `GET /health`; also injectable as `Readiness`. A new one when omitted. */
+  readiness?: Readiness;
+  /**
+   * Runs on SIGTERM/SIGINT before the HTTP server closes (stop consumers, relays...). After it the
+   * app closes (Nest shutdown hooks run) and the process exits. When the process registered its
+   * own handler for the signal, that handler owns the shutdown and this one only marks not-ready.
+   */
+  onShutdown?: () => Promise<void>;
+}
+
+/**
+ * Starts a Nest app on Fastify with the kit's conventions: 256 KiB body limit, global
+ * {@link AppErrorFilter}, `GET /health` from {@link Readiness}, pino for Nest's logs, shutdown hooks.
+ * Listening does not make the service ready: mark its parts ready once they are.
+ *
+ * @example
+ * const readiness = new Readiness(['db']);
+ * const app = await startHttpApp({ service: 'wallet', module: WalletModule.register(db), port: 3004,
+ *   host: '127.0.0.1', logger, readiness });
+ * readiness.markReady('db');
+ */
+export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyApplication> {
+  const readiness = o.readiness ?? new Readiness();
+  const root: DynamicModule = {
+    module: KitRootModule,
+    global: true,
+    imports: [o.module],
+    controllers: [HealthController],
+    providers: [
+      { provide: Readiness, useValue: readiness },
+      { provide: SERVICE_NAME, useValue: o.service },
+    ],
+    exports: [Readiness, SERVICE_NAME],
+  };
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
+    logger: new PinoNestLogger(o.logger),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new AppErrorFilter(o.logger));
+  installSignalHandlers(app, readiness, o);
+  await app.listen({ port: o.port, host: o.host });
+  return app;
+}
+
+function installSignalHandlers(app: NestFastifyApplication, readiness: Readiness, o: StartHttpAppOptions): void {
+  let closing = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    readiness.markNotReady('http', 'shutting down');
+    // Someone else listens for this signal: they own the shutdown sequence and the exit.
+    if (closing || process.listenerCount(signal) > 1) return;
+    closing = true;
+    o.logger.info({ signal }, 'shutting down');
+    void (async () => {
+      try {
+        await o.onShutdown?.();
+        await app.close();
+        process.exit(0);
+      } catch (err) {
+        o.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      }
+    })();
+  };
+  const handlers = (['SIGTERM', 'SIGINT'] as const).map((signal) => {
+    const handler = () => onSignal(signal);
+    process.on(signal, handler);
+    return [signal, handler] as const;
+  });
+  // A closed app (tests close several in one process) must not leave listeners behind.
+  const close = app.close.bind(app);
+  app.close = async () => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    await close();
+  };
+}

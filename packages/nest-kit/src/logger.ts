@@ -1,0 +1,43 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger } from 'pino';
+
+/**
+ * A pino logger writing JSON lines that carry `"service"`.
+ *
+ * @example
+ * const logger = createLogger('wallet', 'info');
+ * logger.info({ orderId }, 'debit applied');
+ */
+export function createLogger(service: string, level = 'info'): Logger {
+  return pino({ level, base: { service, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+}
+
+/**
+ * Nest's own log lines (bootstrap, route mapping, uncaught errors) through pino. Nest's chatty `log`
+ * level goes to debug so a service's info log shows only what it says itself.
+ *
+ * @example
+ * await NestFactory.create(AppModule, adapter, { logger: new PinoNestLogger(logger) });
+ */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+
+  log(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+  error(message: unknown, stack?: string, context?: string): void {
+    this.logger.error({ context, stack }, String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.logger.trace({ context }, String(message));
+  }
+  fatal(message: unknown, context?: string): void {
+    this.logger.fatal({ context }, String(message));
+  }
+}
