@@ -1,1 +1,9 @@
-export {};
+export * from './saga-definition';
+export * from './saga-instance';
+export * from './saga-transitions';
+export * from './saga-engine';
+export * from './ports/clock';
+export * from './ports/id-generator';
+export * from './ports/saga-store';
+export * from './in-memory/in-memory-saga-store';
+export * from './testing/saga-scenario';

@@ -1,0 +1,54 @@
+import type { HistoryEntry, SagaInstance } from '../saga-instance';
+
+/** A history entry with the saga it belongs to, as stores write it. */
+export interface SagaHistoryRecord extends HistoryEntry {
+  readonly sagaId: string;
+}
+
+/** An instance to write back, guarded by the version it had when loaded. */
+export interface SagaUpdate {
+  readonly instance: SagaInstance;
+  readonly expectedVersion: number;
+}
+
+/**
+ * Thrown by a store when an update finds another version than expected, or an insert finds the id
+ * taken: someone else changed the saga. The caller rolls back and retries the whole batch.
+ *
+ * @example
+ * if (res.rowCount !== updates.length) throw new SagaConflictError('saga instance changed concurrently');
+ */
+export class SagaConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SagaConflictError';
+  }
+}
+
+/**
+ * Persistence port of the saga runner. Every method runs inside the caller's unit of work `Tx`
+ * (a database transaction in production), so instances, history and the outgoing commands (outbox)
+ * commit together. Batch-shaped: one call per kind of change, whatever the batch size.
+ *
+ * @example
+ * await db.transaction(async (tx) => {
+ *   const loaded = await store.loadForUpdate(tx, ['o-1', 'o-2']);
+ *   // ...apply transitions...
+ *   await store.update(tx, [{ instance: next, expectedVersion: loaded[0].version }]);
+ *   await store.appendHistory(tx, history);
+ * });
+ */
+export interface SagaStore<Tx> {
+  /** The existing instances among `ids`, locked until `tx` ends (unknown ids are left out). */
+  loadForUpdate(tx: Tx, ids: readonly string[]): Promise<SagaInstance[]>;
+  /**
+   * Up to `limit` instances whose `deadlineAt <= now`, locked, skipping ones another transaction
+   * holds (so several pollers can run), soonest deadline first.
+   */
+  claimDue(tx: Tx, now: Date, limit: number): Promise<SagaInstance[]>;
+  /** Inserts new instances; throws {@link SagaConflictError} if an id exists. */
+  insert(tx: Tx, instances: readonly SagaInstance[]): Promise<void>;
+  /** Writes back changed instances; throws {@link SagaConflictError} if a version is not the expected one. */
+  update(tx: Tx, updates: readonly SagaUpdate[]): Promise<void>;
+  appendHistory(tx: Tx, entries: readonly SagaHistoryRecord[]): Promise<void>;
+}
