@@ -67,7 +67,7 @@ export class AppErrorFilter implements ExceptionFilter {
         return [413, { code: ErrorCode.PayloadTooLarge, message: 'request body is too large' }];
       }
       if (status === 400 || status === 415 || fst?.startsWith('FST_ERR_CTP_')) {
-        return [400, { code: ErrorCode.ValidationFailed, message: `body: ${exception.message.replace(/^Body\s+/i, "")}`, field: 'body' }];
+        return [400, { code: ErrorCode.ValidationFailed, message: `body: ${exception.message.replace(/^Body\s+/i, '')}`, field: 'body' }];
       }
       if (status === 404) {
         const route = request ? `${request.method} ${request.url.split('?')[0]}` : 'this route';

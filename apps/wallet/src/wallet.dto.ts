@@ -1,0 +1,37 @@
+import { CurrencySchema, MoneySchema } from '@saga/contracts';
+import { z } from 'zod';
+
+const Description = z.string().trim().min(1).max(200);
+
+/** Body of `POST /api/wallets/:customerId/deposit` and `/withdraw`. @example { "amount": 25.5 } */
+export const MoveMoneySchema = z.strictObject({
+  amount: MoneySchema.positive().max(1_000_000),
+  currency: CurrencySchema.optional(),
+  description: Description.optional(),
+});
+
+export const CustomerIdSchema = z.string().min(1).max(64);
+
+export const TransactionsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+/** Body of `POST /internal/wallets` (bench and tests create their own customers). */
+export const CreateWalletSchema = z.object({
+  customerId: CustomerIdSchema,
+  balance: MoneySchema.nonnegative().max(1_000_000_000),
+  currency: CurrencySchema.default('USD'),
+});
+
+/** Body of `POST /internal/debits`, sent by the payment service; the payment id is the idempotency key. */
+export const DebitSchema = z.object({
+  paymentId: z.string().min(1).max(100),
+  customerId: CustomerIdSchema,
+  amountCents: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  currency: CurrencySchema,
+  description: Description.optional(),
+});
+export type DebitRequest = z.infer<typeof DebitSchema>;
+
+export const ReverseSchema = z.object({ description: Description.optional() }).optional();

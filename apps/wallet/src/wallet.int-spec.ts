@@ -1,0 +1,167 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { createLogger, loadConfig } from '@saga/nest-kit';
+import { dropDatabase } from '@saga/postgres';
+import { startWallet, type RunningWallet } from './wallet.app';
+import { WalletEnvSchema } from './wallet.config';
+import { seedWallets } from './wallet.seed';
+
+const dbName = `it_wallet_${Math.random().toString(36).slice(2, 10)}`;
+const env = loadConfig(WalletEnvSchema, { ...process.env, PORT: '0', DB_NAME: dbName, LOG_LEVEL: 'silent' });
+
+describe('wallet service (real PostgreSQL)', () => {
+  let wallet: RunningWallet;
+  let base: string;
+
+  before(async () => {
+    wallet = await startWallet(env, createLogger('wallet', 'silent'));
+    base = `http://127.0.0.1:${(wallet.app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await wallet?.stop();
+    await dropDatabase(env.DATABASE_URL, dbName);
+  });
+
+  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+  const balance = async (customerId: string) => (await call('GET', `/api/wallets/${customerId}`)).body.balance as number;
+  const newCustomer = async (balanceAmount: number) => {
+    const customerId = `IT_${Math.random().toString(36).slice(2, 10)}`;
+    assert.equal((await call('POST', '/internal/wallets', { customerId, balance: balanceAmount })).status, 201);
+    return customerId;
+  };
+  const debit = (paymentId: string, customerId: string, amountCents: number) =>
+    call('POST', '/internal/debits', { paymentId, customerId, amountCents, currency: 'USD', description: `order of ${paymentId}` });
+  const ledger = async (customerId: string) => (await call('GET', `/api/wallets/${customerId}/transactions`)).body as any[];
+
+  it('is ready and serves the seed wallets', async () => {
+    assert.deepEqual(await call('GET', '/health'), { status: 200, body: { status: 'ok', service: 'wallet', checks: { db: 'ok' } } });
+    const seed = await Promise.all(['CUS_0001', 'CUS_0002', 'CUS_0003', 'CUS_0004', 'CUS_0005'].map(balance));
+    assert.deepEqual(seed, [5000, 2000, 1500, 100, 10000]);
+    assert.deepEqual((await call('GET', '/api/wallets/CUS_0004')).body, { customerId: 'CUS_0004', balance: 100, currency: 'USD' });
+    // Seeding again (a restart) changes nothing.
+    assert.equal(await seedWallets(wallet.db), 0);
+    assert.equal((await ledger('CUS_0001')).length, 1);
+  });
+
+  it('deposits and withdraws with a transaction each, newest first', async () => {
+    const c = await newCustomer(10);
+    const dep = await call('POST', `/api/wallets/${c}/deposit`, { amount: 25.5, description: 'top up' });
+    assert.equal(dep.status, 200);
+    assert.equal(dep.body.balance, 35.5);
+    assert.deepEqual(
+      { type: dep.body.transaction.type, amount: dep.body.transaction.amount, description: dep.body.transaction.description },
+      { type: 'DEPOSIT', amount: 25.5, description: 'top up' },
+    );
+    const wd = await call('POST', `/api/wallets/${c}/withdraw`, { amount: 35.5, currency: 'USD' });
+    assert.equal(wd.status, 200);
+    assert.equal(wd.body.balance, 0);
+    assert.deepEqual(
+      (await ledger(c)).map((t) => [t.type, t.amount]),
+      [['WITHDRAWAL', 35.5], ['DEPOSIT', 25.5], ['DEPOSIT', 10]],
+    );
+  });
+
+  it('refuses bad amounts (400), unknown wallets (404) and overdrafts (409 INSUFFICIENT_FUNDS)', async () => {
+    const c = await newCustomer(5);
+    for (const body of [{ amount: -1 }, { amount: 0 }, { amount: 1.234 }, { amount: '5' }, {}, { amount: 1, extra: true }]) {
+      const res = await call('POST', `/api/wallets/${c}/deposit`, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.code, 'VALIDATION_FAILED');
+    }
+    assert.equal((await call('POST', `/api/wallets/${c}/deposit`, { amount: -1 })).body.message, 'amount: must be positive');
+    assert.equal((await call('POST', `/api/wallets/${c}/deposit`, { amount: 1, currency: 'EUR' })).body.field, 'currency');
+    assert.equal((await call('GET', '/api/wallets/NOBODY')).status, 404);
+    assert.equal((await call('POST', '/api/wallets/NOBODY/deposit', { amount: 1 })).status, 404);
+    assert.equal((await call('GET', '/api/wallets/NOBODY/transactions')).status, 404);
+    const over = await call('POST', `/api/wallets/${c}/withdraw`, { amount: 5.01 });
+    assert.equal(over.status, 409);
+    assert.equal(over.body.code, 'INSUFFICIENT_FUNDS');
+    assert.equal(await balance(c), 5);
+    assert.equal((await call('POST', '/internal/wallets', { customerId: c, balance: 1 })).status, 409);
+  });
+
+  it('applies a debit once however often (and concurrently) it is sent', async () => {
+    const c = await newCustomer(100);
+    const results = await Promise.all(Array.from({ length: 12 }, () => debit('pay-once', c, 4_000)));
+    for (const r of results) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.status, 'APPLIED');
+    }
+    assert.equal(results.filter((r) => r.body.replayed === false).length, 1);
+    assert.equal(await balance(c), 60);
+    assert.deepEqual(
+      (await ledger(c)).filter((t) => t.type === 'DEBIT').map((t) => [t.amount, t.reference]),
+      [[40, 'pay-once']],
+    );
+  });
+
+  it('refuses debits beyond the balance (402) and for unknown customers (404), never going negative', async () => {
+    const poor = await debit('pay-laptop', 'CUS_0004', 99_999);
+    assert.equal(poor.status, 402);
+    assert.equal(poor.body.code, 'INSUFFICIENT_FUNDS');
+    assert.equal(await balance('CUS_0004'), 100);
+    const ghost = await debit('pay-ghost', 'NOBODY', 100);
+    assert.deepEqual([ghost.status, ghost.body.code], [404, 'UNKNOWN_CUSTOMER']);
+
+    const c = await newCustomer(10);
+    const many = await Promise.all(Array.from({ length: 8 }, (_, i) => debit(`pay-race-${i}`, c, 300)));
+    assert.equal(many.filter((r) => r.status === 200).length, 3);
+    assert.equal(many.filter((r) => r.status === 402).length, 5);
+    assert.equal(await balance(c), 1);
+  });
+
+  it('reverses an applied debit exactly once', async () => {
+    const c = await newCustomer(50);
+    assert.equal((await debit('pay-refund', c, 2_000)).status, 200);
+    const reversals = await Promise.all(Array.from({ length: 6 }, () => call('POST', '/internal/debits/pay-refund/reverse')));
+    for (const r of reversals) assert.deepEqual(r, { status: 200, body: { status: 'REVERSED', paymentId: 'pay-refund' } });
+    assert.equal(await balance(c), 50);
+    assert.deepEqual(
+      (await ledger(c)).map((t) => t.type),
+      ['REFUND', 'DEBIT', 'DEPOSIT'],
+    );
+    // The debit cannot come back after its reversal.
+    const again = await debit('pay-refund', c, 2_000);
+    assert.deepEqual([again.status, again.body.code], [409, 'CONFLICT']);
+    assert.equal(await balance(c), 50);
+  });
+
+  it('leaves a tombstone when reversing a debit that never came, so a late debit is refused', async () => {
+    const c = await newCustomer(50);
+    const early = await call('POST', '/internal/debits/pay-late/reverse');
+    assert.deepEqual(early.body, { status: 'NOTHING_TO_REVERSE', paymentId: 'pay-late' });
+    const late = await debit('pay-late', c, 1_000);
+    assert.equal(late.status, 409);
+    assert.equal(late.body.code, 'CONFLICT');
+    assert.match(late.body.message, /was reversed/);
+    assert.equal(await balance(c), 50);
+    assert.equal((await call('POST', '/internal/debits/pay-late/reverse')).body.status, 'NOTHING_TO_REVERSE');
+    // A refused debit has nothing to reverse either.
+    assert.equal((await call('POST', '/internal/debits/pay-laptop/reverse')).body.status, 'NOTHING_TO_REVERSE');
+  });
+
+  it('settles a debit racing its reversal consistently', async () => {
+    for (let i = 0; i < 10; i++) {
+      const c = await newCustomer(20);
+      const [d, r] = await Promise.all([debit(`pay-rr-${i}`, c, 500), call('POST', `/internal/debits/pay-rr-${i}/reverse`)]);
+      // Either the debit won (then it was refunded) or the tombstone won (then the debit was refused).
+      if (d.status === 200) assert.equal(r.body.status, 'REVERSED');
+      else assert.deepEqual([d.status, r.body.status], [409, 'NOTHING_TO_REVERSE']);
+      assert.equal(await balance(c), 20);
+    }
+  });
+
+  it('validates internal debit bodies', async () => {
+    const res = await call('POST', '/internal/debits', { paymentId: 'x', customerId: 'CUS_0001', amountCents: 1.5, currency: 'USD' });
+    assert.deepEqual([res.status, res.body.field], [400, 'amountCents']);
+  });
+});

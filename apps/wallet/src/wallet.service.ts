@@ -1,0 +1,128 @@
+import { AppError, ErrorCode, fromCents, toCents } from '@saga/contracts';
+import type { Database } from '@saga/postgres';
+import type { Logger } from 'pino';
+import type { DebitRequest } from './wallet.dto';
+import { WalletRepository, type TransactionRow, type WalletRow } from './wallet.repository';
+
+/** DESIGN §3 answers a refused withdrawal with 409 INSUFFICIENT_FUNDS (a saga's refused payment is a 402). */
+class WithdrawalRefused extends AppError {
+  override get status(): number {
+    return 409;
+  }
+}
+
+const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
+
+/** Balances, deposits, withdrawals, and the payment service's idempotent debits and reversals. */
+export class WalletService {
+  private readonly repo = new WalletRepository();
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  async get(customerId: string): Promise<WalletRow> {
+    const wallet = await this.repo.find(this.db, customerId);
+    if (!wallet) throw notFound(customerId);
+    return wallet;
+  }
+
+  async create(customerId: string, balance: number, currency: string): Promise<WalletRow> {
+    const created = await this.repo.create(this.db, { customerId, balanceCents: toCents(balance), currency });
+    if (!created) throw new AppError(ErrorCode.Conflict, `wallet of ${customerId} already exists`, { customerId });
+    return created;
+  }
+
+  async move(
+    type: 'DEPOSIT' | 'WITHDRAWAL',
+    customerId: string,
+    input: { amount: number; currency?: string; description?: string },
+  ): Promise<{ wallet: WalletRow; transaction: TransactionRow }> {
+    const amountCents = toCents(input.amount);
+    const done = await this.repo.move(this.db, type, {
+      customerId,
+      amountCents,
+      currency: input.currency ?? null,
+      description: input.description ?? (type === 'DEPOSIT' ? 'deposit' : 'withdrawal'),
+    });
+    if (done) return done;
+    // Refused: a second read (error path only) says why.
+    const wallet = await this.get(customerId);
+    if (input.currency && input.currency !== wallet.currency) {
+      throw new AppError(ErrorCode.ValidationFailed, `currency: must be ${wallet.currency}, the wallet's currency`, {
+        field: 'currency',
+      });
+    }
+    throw new WithdrawalRefused(
+      ErrorCode.InsufficientFunds,
+      `insufficient funds: balance ${money(wallet.balanceCents, wallet.currency)}, requested ${money(amountCents, wallet.currency)}`,
+      { customerId, balance: fromCents(wallet.balanceCents) },
+    );
+  }
+
+  async transactions(customerId: string, limit: number, offset: number): Promise<TransactionRow[]> {
+    const rows = await this.repo.transactions(this.db, customerId, limit, offset);
+    if (!rows) throw notFound(customerId);
+    return rows;
+  }
+
+  /**
+   * Debit for a payment, idempotent by payment id: a repeat answers the first outcome without a
+   * second effect. Refusals throw AppError (INSUFFICIENT_FUNDS 402, UNKNOWN_CUSTOMER 404,
+   * CONFLICT 409 when the payment was reversed first, VALIDATION_FAILED 400 for a currency mismatch).
+   */
+  async debit(d: DebitRequest) {
+    const outcome = await this.repo.debit(this.db, {
+      paymentId: d.paymentId,
+      customerId: d.customerId,
+      amountCents: d.amountCents,
+      currency: d.currency,
+      description: d.description ?? `payment ${d.paymentId}`,
+    });
+    const details = { paymentId: d.paymentId, customerId: d.customerId };
+    switch (outcome.status) {
+      case 'APPLIED':
+        if (outcome.fresh) this.logger.debug({ paymentId: d.paymentId, amountCents: d.amountCents }, 'debit applied');
+        return {
+          status: 'APPLIED' as const,
+          paymentId: d.paymentId,
+          customerId: outcome.customerId,
+          amountCents: outcome.amountCents,
+          currency: outcome.currency,
+          balanceCents: outcome.balanceCents,
+          replayed: !outcome.fresh,
+        };
+      case 'REVERSED':
+      case 'VOIDED':
+        throw new AppError(ErrorCode.Conflict, `payment ${d.paymentId} was reversed`, details);
+      case 'REJECTED':
+        switch (outcome.failureCode) {
+          case ErrorCode.InsufficientFunds:
+            throw new AppError(
+              ErrorCode.InsufficientFunds,
+              `insufficient funds: ${outcome.customerId} cannot pay ${money(outcome.amountCents, outcome.currency)}`,
+              details,
+            );
+          case ErrorCode.UnknownCustomer:
+            throw new AppError(ErrorCode.UnknownCustomer, `customer ${outcome.customerId} has no wallet`, details);
+          default:
+            throw new AppError(
+              ErrorCode.ValidationFailed,
+              `currency: ${outcome.currency} is not the wallet's currency${outcome.walletCurrency ? ` (${outcome.walletCurrency})` : ''}`,
+              { ...details, field: 'currency' },
+            );
+        }
+    }
+  }
+
+  /** Reverse-if-applied: refunds an applied debit once; before any debit, leaves a tombstone. */
+  async reverse(paymentId: string, description?: string): Promise<{ status: 'REVERSED' | 'NOTHING_TO_REVERSE'; paymentId: string }> {
+    const status = await this.repo.reverse(this.db, paymentId, description ?? `refund of payment ${paymentId}`);
+    return { status, paymentId };
+  }
+}
+
+function notFound(customerId: string): AppError {
+  return new AppError(ErrorCode.NotFound, `wallet of ${customerId} does not exist`, { customerId });
+}
