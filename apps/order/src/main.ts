@@ -1,1 +1,80 @@
-export {};
+import 'reflect-metadata';
+import { MESSAGING_MIGRATIONS, KafkaBroker, OutboxRelay, perMessage, startTransactionalConsumer } from '@saga/messaging';
+import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
+import { CatalogClient } from './catalog.client';
+import { OrderCommandsHandler } from './order-commands.handler';
+import { OrderOutcomeWaiter } from './order-outcome.waiter';
+import { OrderEnvSchema } from './order.config';
+import { ORDER_MIGRATIONS } from './order.migrations';
+import { OrderModule } from './order.module';
+import { OrderService } from './order.service';
+
+const SERVICE = 'order';
+
+async function main(): Promise<void> {
+  const env = loadConfig(OrderEnvSchema);
+  const logger = createLogger(SERVICE, env.LOG_LEVEL);
+  const readiness = new Readiness(['kafka']);
+  const db = await openServiceDatabase({
+    serverUrl: env.DATABASE_URL,
+    name: env.DB_NAME,
+    migrations: [...MESSAGING_MIGRATIONS, ...ORDER_MIGRATIONS],
+    poolSize: env.DB_POOL_SIZE,
+  });
+  const broker = new KafkaBroker({ brokers: brokerList(env.KAFKA_BROKERS), clientId: SERVICE, logger });
+  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  const waiter = new OrderOutcomeWaiter(databaseUrl(env.DATABASE_URL, env.DB_NAME), logger);
+  const orders = new OrderService(db, new CatalogClient(env.INVENTORY_URL, env.CATALOG_CACHE_MS), waiter, relay, {
+    waitMs: env.ORDER_WAIT_MS,
+    expiryMs: env.ORDER_EXPIRY_MS,
+  });
+  const handler = new OrderCommandsHandler(orders, logger);
+
+  let stopWork = async (): Promise<void> => undefined;
+  await startHttpApp({
+    service: SERVICE,
+    module: OrderModule.register(orders),
+    port: env.PORT,
+    host: env.HOST,
+    logger,
+    readiness,
+    onShutdown: () => stopWork(),
+  });
+  await waiter.start();
+  relay.start();
+  const subscription = await startTransactionalConsumer({
+    broker,
+    db,
+    relay,
+    groupId: SERVICE,
+    topics: handler.topics,
+    logger,
+    handle: perMessage(handler.handle),
+  });
+  const expiry = setInterval(() => {
+    orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));
+  }, 5_000);
+  expiry.unref();
+  stopWork = async () => {
+    clearInterval(expiry);
+    await subscription.close();
+    await relay.stop();
+    await waiter.stop();
+    await broker.close();
+    await db.close();
+  };
+  await subscription.ready;
+  readiness.markReady('kafka');
+  logger.info({ port: env.PORT }, 'order service ready');
+}
+
+function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

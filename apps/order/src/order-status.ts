@@ -1,0 +1,48 @@
+import { AppError, ErrorCode } from '@saga/contracts';
+
+/** Order lifecycle of DESIGN §2. */
+export const ORDER_STATUSES = [
+  'INITIATED',
+  'PAYMENT_PENDING',
+  'PAYMENT_DONE',
+  'PLACED',
+  'ON_WAY',
+  'DELIVERED',
+  'FAILED',
+  'CANCELED',
+] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+const PRE_PLACED: readonly OrderStatus[] = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE'];
+
+const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
+  INITIATED: ['PAYMENT_PENDING', 'FAILED', 'CANCELED'],
+  PAYMENT_PENDING: ['PAYMENT_DONE', 'FAILED'],
+  PAYMENT_DONE: ['PLACED', 'FAILED'],
+  PLACED: ['ON_WAY'],
+  ON_WAY: ['DELIVERED'],
+  DELIVERED: [],
+  FAILED: [],
+  CANCELED: [],
+};
+
+/** Terminal outcomes of the place-order saga as the order sees them. */
+export const SAGA_OUTCOMES: readonly OrderStatus[] = ['PLACED', 'FAILED', 'CANCELED'];
+
+export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Throws 409 INVALID_TRANSITION unless `from → to` is allowed. */
+export function assertTransition(orderId: string, from: OrderStatus, to: OrderStatus): void {
+  if (!canTransition(from, to)) {
+    throw new AppError(ErrorCode.InvalidTransition, `order ${orderId} cannot go from ${from} to ${to}`, {
+      from,
+      to,
+    });
+  }
+}
+
+export function isPrePlaced(status: OrderStatus): boolean {
+  return PRE_PLACED.includes(status);
+}

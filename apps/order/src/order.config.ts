@@ -1,0 +1,15 @@
+import { BaseEnvSchema, DbNameSchema } from '@saga/nest-kit';
+import { z } from 'zod';
+
+/** Configuration of the order service, validated at start-up. */
+export const OrderEnvSchema = BaseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  DB_NAME: DbNameSchema.default('order_db'),
+  INVENTORY_URL: z.url().default('http://127.0.0.1:3002'),
+  /** How long a saga-starting HTTP call waits before answering 202. */
+  ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** How long an INITIATED order may stay unpaid before it is canceled. */
+  ORDER_EXPIRY_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  CATALOG_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
+});
+export type OrderEnv = z.infer<typeof OrderEnvSchema>;

@@ -1,0 +1,40 @@
+import type { Migration } from '@saga/postgres';
+
+export const ORDER_MIGRATIONS: Migration[] = [
+  {
+    name: '20261123100000_create_orders',
+    up: `
+      CREATE TABLE orders (
+        id text PRIMARY KEY,
+        customer_id text NOT NULL,
+        status text NOT NULL,
+        status_info text,
+        failure_code text,
+        amount_cents bigint NOT NULL CHECK (amount_cents >= 0),
+        currency text NOT NULL,
+        saga_started_at timestamptz,
+        expires_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX orders_customer_idx ON orders (customer_id, created_at DESC);
+      CREATE INDEX orders_expiry_idx ON orders (expires_at) WHERE status = 'INITIATED' AND saga_started_at IS NULL;
+      CREATE TABLE order_items (
+        order_id text NOT NULL REFERENCES orders (id),
+        line_no int NOT NULL,
+        product_id text NOT NULL,
+        quantity int NOT NULL CHECK (quantity > 0),
+        unit_price_cents bigint NOT NULL CHECK (unit_price_cents >= 0),
+        PRIMARY KEY (order_id, line_no)
+      );
+      CREATE TABLE order_status_history (
+        id bigserial PRIMARY KEY,
+        order_id text NOT NULL REFERENCES orders (id),
+        status text NOT NULL,
+        status_info text,
+        at timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+      CREATE INDEX order_status_history_order_idx ON order_status_history (order_id, id);
+    `,
+  },
+];

@@ -1,0 +1,153 @@
+import type { Queryable } from '@saga/postgres';
+import type { OrderStatus } from './order-status';
+import { SAGA_OUTCOMES } from './order-status';
+
+export interface OrderItemRow {
+  productId: string;
+  quantity: number;
+  unitPriceCents: number;
+}
+
+export interface OrderRow {
+  id: string;
+  customerId: string;
+  status: OrderStatus;
+  statusInfo: string | null;
+  failureCode: string | null;
+  amountCents: number;
+  currency: string;
+  sagaStartedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface StatusHistoryRow {
+  status: OrderStatus;
+  statusInfo: string | null;
+  at: Date;
+}
+
+export interface OrderDetails extends OrderRow {
+  items: OrderItemRow[];
+  history: StatusHistoryRow[];
+}
+
+/** Postgres NOTIFY channel carrying the id of an order that reached a saga outcome. */
+export const ORDER_OUTCOME_CHANNEL = 'order_outcome';
+
+const ORDER_COLUMNS = `id, customer_id AS "customerId", status, status_info AS "statusInfo",
+  failure_code AS "failureCode", amount_cents AS "amountCents", currency,
+  saga_started_at AS "sagaStartedAt", created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** SQL of the order service: orders, their items and their status history. */
+export class OrderRepository {
+  async insert(
+    tx: Queryable,
+    order: { id: string; customerId: string; amountCents: number; currency: string; expiresAt: Date; sagaStarted: boolean },
+    items: readonly OrderItemRow[],
+  ): Promise<void> {
+    await tx.query(
+      `INSERT INTO orders (id, customer_id, status, amount_cents, currency, expires_at, saga_started_at)
+       VALUES ($1, $2, 'INITIATED', $3, $4, $5, CASE WHEN $6::boolean THEN now() END)`,
+      [order.id, order.customerId, order.amountCents, order.currency, order.expiresAt, order.sagaStarted],
+    );
+    await tx.query(
+      `INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents)
+       SELECT $1, n, p, q, c FROM unnest($2::text[], $3::int[], $4::bigint[]) WITH ORDINALITY AS t(p, q, c, n)`,
+      [order.id, items.map((i) => i.productId), items.map((i) => i.quantity), items.map((i) => i.unitPriceCents)],
+    );
+    await tx.query(`INSERT INTO order_status_history (order_id, status) VALUES ($1, 'INITIATED')`, [order.id]);
+  }
+
+  async find(db: Queryable, id: string): Promise<OrderRow | undefined> {
+    const res = await db.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [id]);
+    return res.rows[0];
+  }
+
+  async findForUpdate(tx: Queryable, id: string): Promise<OrderRow | undefined> {
+    const res = await tx.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [id]);
+    return res.rows[0];
+  }
+
+  async findDetails(db: Queryable, id: string): Promise<OrderDetails | undefined> {
+    const order = await this.find(db, id);
+    if (!order) return undefined;
+    const [items, history] = await Promise.all([
+      db.query<OrderItemRow>(
+        `SELECT product_id AS "productId", quantity, unit_price_cents AS "unitPriceCents"
+         FROM order_items WHERE order_id = $1 ORDER BY line_no`,
+        [id],
+      ),
+      db.query<StatusHistoryRow>(
+        `SELECT status, status_info AS "statusInfo", at FROM order_status_history WHERE order_id = $1 ORDER BY id`,
+        [id],
+      ),
+    ]);
+    return { ...order, items: items.rows, history: history.rows };
+  }
+
+  async listByCustomer(db: Queryable, customerId: string, limit: number, offset: number): Promise<OrderRow[]> {
+    const res = await db.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
+      [customerId, limit, offset],
+    );
+    return res.rows;
+  }
+
+  async items(db: Queryable, id: string): Promise<OrderItemRow[]> {
+    const res = await db.query<OrderItemRow>(
+      `SELECT product_id AS "productId", quantity, unit_price_cents AS "unitPriceCents"
+       FROM order_items WHERE order_id = $1 ORDER BY line_no`,
+      [id],
+    );
+    return res.rows;
+  }
+
+  /**
+   * Moves the order to `to` if its status is one of `from`; records the history row and, for a saga
+   * outcome, notifies waiting HTTP calls on every instance (NOTIFY is delivered at commit).
+   */
+  async transition(
+    tx: Queryable,
+    id: string,
+    from: readonly OrderStatus[],
+    to: OrderStatus,
+    info: { statusInfo?: string | null; failureCode?: string | null } = {},
+  ): Promise<OrderRow | undefined> {
+    const res = await tx.query<OrderRow>(
+      `UPDATE orders SET status = $3, status_info = COALESCE($4, status_info), failure_code = COALESCE($5, failure_code),
+         updated_at = now()
+       WHERE id = $1 AND status = ANY($2::text[]) RETURNING ${ORDER_COLUMNS}`,
+      [id, from, to, info.statusInfo ?? null, info.failureCode ?? null],
+    );
+    const row = res.rows[0];
+    if (!row) return undefined;
+    await tx.query(`INSERT INTO order_status_history (order_id, status, status_info) VALUES ($1, $2, $3)`, [
+      id,
+      to,
+      info.statusInfo ?? null,
+    ]);
+    if (SAGA_OUTCOMES.includes(to)) await tx.query(`SELECT pg_notify($1, $2)`, [ORDER_OUTCOME_CHANNEL, id]);
+    return row;
+  }
+
+  /** Claims the right to start the saga of an INITIATED order (once). */
+  async markSagaStarted(tx: Queryable, id: string): Promise<OrderRow | undefined> {
+    const res = await tx.query<OrderRow>(
+      `UPDATE orders SET saga_started_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'INITIATED' AND saga_started_at IS NULL RETURNING ${ORDER_COLUMNS}`,
+      [id],
+    );
+    return res.rows[0];
+  }
+
+  /** Ids of INITIATED orders never paid whose expiry has passed, locked for this transaction. */
+  async claimExpired(tx: Queryable, limit: number): Promise<string[]> {
+    const res = await tx.query<{ id: string }>(
+      `SELECT id FROM orders WHERE status = 'INITIATED' AND saga_started_at IS NULL AND expires_at <= now()
+       ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,87 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { parseWith } from '@saga/nest-kit';
+import type { FastifyReply } from 'fastify';
+import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
+import { OrderService, type SagaCallResult } from './order.service';
+import type { OrderView } from './order.view';
+
+/** Orders API of DESIGN §3 (served under the same paths the gateway routes by prefix). */
+@Controller()
+export class OrdersController {
+  constructor(private readonly orders: OrderService) {}
+
+  /** Seed one-call flow: create and run the saga, 201 with the PLACED order. */
+  @Post('orders')
+  async placeOrder(
+    @Body() body: unknown,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const result = await this.orders.place(parseWith(CreateOrderSchema, body), requestId);
+    return answer(result, res, 201);
+  }
+
+  @Post('api/orders')
+  @HttpCode(201)
+  create(@Body() body: unknown, @Headers('x-request-id') requestId: string | undefined): Promise<OrderView> {
+    return this.orders.create(parseWith(CreateOrderSchema, body), requestId);
+  }
+
+  @Get('api/orders')
+  list(@Query() query: unknown): Promise<OrderView[]> {
+    const q = parseWith(ListOrdersQuery, query);
+    return this.orders.listByCustomer(q.customerId, q.limit, q.offset);
+  }
+
+  @Get('api/orders/:id')
+  get(@Param('id') id: string): Promise<OrderView> {
+    return this.orders.get(id);
+  }
+
+  @Get('api/orders/:id/history')
+  async history(@Param('id') id: string) {
+    return (await this.orders.get(id)).statusHistory;
+  }
+
+  @Post('api/orders/:id/payment')
+  async pay(
+    @Param('id') id: string,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    return answer(await this.orders.pay(id, requestId), res, 200);
+  }
+
+  /** Alias of the Tiny-Saga UI: `POST /api/payment {orderId}`. */
+  @Post('api/payment')
+  async payAlias(
+    @Body() body: unknown,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const { orderId } = parseWith(PayOrderSchema, body);
+    return answer(await this.orders.pay(orderId, requestId), res, 200);
+  }
+
+  @Post('api/orders/:id/cancel')
+  @HttpCode(200)
+  cancel(@Param('id') id: string): Promise<OrderView> {
+    return this.orders.cancel(id);
+  }
+
+  @Patch('api/orders/:id/status')
+  updateStatus(@Param('id') id: string, @Body() body: unknown): Promise<OrderView> {
+    return this.orders.updateStatus(id, parseWith(UpdateStatusSchema, body).status);
+  }
+}
+
+/** A finished saga answers `doneStatus`; one still running answers 202 with where to look. */
+function answer(result: SagaCallResult, res: FastifyReply, doneStatus: number) {
+  if (result.done) {
+    res.status(doneStatus);
+    return result.order;
+  }
+  res.status(202);
+  res.header('location', `/api/orders/${result.order.id}`);
+  return { ...result.order, url: `/api/orders/${result.order.id}` };
+}

@@ -1,0 +1,200 @@
+/**
+ * The invariant checker of DESIGN §6: reads the five services' databases and lists every violation.
+ * Used by the chaos tests after each run, and by hand against the demo stack:
+ *
+ *   node tools/invariants/check.ts                 # demo databases (order_db, ...)
+ *   node tools/invariants/check.ts --prefix e2e_x  # databases e2e_x_order_db, ...
+ *
+ * Run it when the system is quiet (every saga had the time to end).
+ */
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+
+export const SERVICES = ['order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export interface CheckOptions {
+  /** Server URL, e.g. postgres://postgres@127.0.0.1:5432 */
+  serverUrl: string;
+  /** Database name of each service. */
+  databases: Record<ServiceName, string>;
+  /** Units of each product before the run (available + reserved + sold); checked when given. */
+  initialStock?: Record<string, number>;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  violations: string[];
+  counts: Record<string, number>;
+}
+
+/** Database names of a stack whose DB_NAMEs are `<prefix>_<service>_db` (or the demo names). */
+export function databaseNames(prefix?: string): Record<ServiceName, string> {
+  const out = {} as Record<ServiceName, string>;
+  for (const s of SERVICES) out[s] = prefix ? `${prefix}_${s}_db` : `${s}_db`;
+  return out;
+}
+
+async function rows<R>(serverUrl: string, database: string, sql: string): Promise<R[]> {
+  const url = new URL(serverUrl);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Units of each product now (available + reserved + sold): take it before a run for I4. */
+export async function stockSnapshot(serverUrl: string, inventoryDb: string): Promise<Record<string, number>> {
+  const list = await rows<{ id: string; total: string }>(
+    serverUrl,
+    inventoryDb,
+    'SELECT id, available + reserved + sold AS total FROM products',
+  );
+  return Object.fromEntries(list.map((r) => [r.id, Number(r.total)]));
+}
+
+const PLACED = new Set(['PLACED', 'ON_WAY', 'DELIVERED']);
+const ENDED_BADLY = new Set(['FAILED', 'CANCELED']);
+
+export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
+  const v: string[] = [];
+  const q = <R>(service: ServiceName, sql: string) => rows<R>(o.serverUrl, o.databases[service], sql);
+
+  const [orders, sagas, products, reservations, payments, ledger, wallets, walletTx, debits, outboxes] = await Promise.all([
+    q<{ id: string; status: string; started: boolean }>('order', 'SELECT id, status, saga_started_at IS NOT NULL AS started FROM orders'),
+    q<{ id: string; status: string }>('orchestrator', 'SELECT id, status FROM saga_instances'),
+    q<{ id: string; available: number; reserved: number; sold: number }>('inventory', 'SELECT id, available, reserved, sold FROM products'),
+    q<{ order_id: string; status: string; items: { productId: string; quantity: number }[] }>(
+      'inventory',
+      'SELECT order_id, status, items FROM reservations',
+    ),
+    q<{ order_id: string; id: string; status: string; amount_cents: string }>('payment', 'SELECT order_id, id, status, amount_cents FROM payments'),
+    q<{ order_id: string; type: string; n: string; cents: string }>(
+      'payment',
+      "SELECT order_id, type, count(*) AS n, sum(amount_cents) AS cents FROM payment_transactions WHERE status <> 'FAILED' GROUP BY order_id, type",
+    ),
+    q<{ customer_id: string; balance_cents: string }>('wallet', 'SELECT customer_id, balance_cents FROM wallets'),
+    q<{ customer_id: string; reference: string | null; type: string; amount_cents: string }>(
+      'wallet',
+      'SELECT customer_id, reference, type, amount_cents FROM wallet_transactions',
+    ),
+    q<{ payment_id: string; status: string; amount_cents: string }>('wallet', 'SELECT payment_id, status, amount_cents FROM debits'),
+    Promise.all(SERVICES.map(async (s) => ({ s, n: Number((await q<{ n: string }>(s, 'SELECT count(*) AS n FROM outbox'))[0]!.n) }))),
+  ]);
+
+  // I1: every saga ended (COMPENSATION_FAILED is an end too, surfaced to operators).
+  const sagaById = new Map(sagas.map((s) => [s.id, s.status]));
+  for (const s of sagas) {
+    if (!['COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'].includes(s.status)) v.push(`I1 saga ${s.id} is ${s.status}`);
+  }
+
+  // I2: no duplicate effect.
+  const perRef = new Map<string, number>();
+  for (const t of walletTx) {
+    if (!t.reference || (t.type !== 'DEBIT' && t.type !== 'REFUND')) continue;
+    const k = `${t.type}:${t.reference}`;
+    perRef.set(k, (perRef.get(k) ?? 0) + 1);
+  }
+  for (const [k, n] of perRef) if (n > 1) v.push(`I2 wallet has ${n} ${k.replace(':', ' rows for payment ')}`);
+  for (const l of ledger) if (Number(l.n) > 1) v.push(`I2 payment ledger has ${l.n} ${l.type} rows for order ${l.order_id}`);
+  const paymentsPerOrder = new Map<string, number>();
+  for (const p of payments) paymentsPerOrder.set(p.order_id, (paymentsPerOrder.get(p.order_id) ?? 0) + 1);
+  for (const [id, n] of paymentsPerOrder) if (n > 1) v.push(`I2 order ${id} has ${n} payments`);
+
+  // I3: money is conserved. Per wallet: balance = deposits - withdrawals - debits + refunds (the opening
+  // balance is a DEPOSIT); across services: wallet debits - refunds = captured payments - refunds.
+  const flow = new Map<string, number>();
+  let walletNet = 0;
+  for (const t of walletTx) {
+    const sign = t.type === 'DEPOSIT' || t.type === 'REFUND' ? 1 : -1;
+    flow.set(t.customer_id, (flow.get(t.customer_id) ?? 0) + sign * Number(t.amount_cents));
+    if (t.type === 'DEBIT') walletNet += Number(t.amount_cents);
+    if (t.type === 'REFUND') walletNet -= Number(t.amount_cents);
+  }
+  for (const w of wallets) {
+    if (Number(w.balance_cents) !== (flow.get(w.customer_id) ?? 0)) {
+      v.push(`I3 wallet ${w.customer_id} balance ${w.balance_cents} != its transactions ${flow.get(w.customer_id) ?? 0}`);
+    }
+  }
+  let paymentNet = 0;
+  for (const l of ledger) paymentNet += (l.type === 'PAYMENT' ? 1 : l.type === 'REFUND' ? -1 : 0) * Number(l.cents);
+  if (walletNet !== paymentNet) v.push(`I3 wallet net debits ${walletNet} != payment ledger net ${paymentNet}`);
+
+  // I4: stock is conserved and never negative; reserved/sold agree with the reservations.
+  const held = new Map<string, { reserved: number; sold: number }>();
+  for (const r of reservations) {
+    for (const item of r.items ?? []) {
+      const h = held.get(item.productId) ?? { reserved: 0, sold: 0 };
+      if (r.status === 'RESERVED') h.reserved += item.quantity;
+      if (r.status === 'COMMITTED') h.sold += item.quantity;
+      held.set(item.productId, h);
+    }
+  }
+  for (const p of products) {
+    if (p.available < 0 || p.reserved < 0 || p.sold < 0) v.push(`I4 product ${p.id} has a negative count`);
+    const h = held.get(p.id) ?? { reserved: 0, sold: 0 };
+    if (p.reserved !== h.reserved) v.push(`I4 product ${p.id} reserved ${p.reserved} != reservations ${h.reserved}`);
+    if (o.initialStock && p.id in o.initialStock) {
+      const total = p.available + p.reserved + p.sold;
+      if (total !== o.initialStock[p.id]) v.push(`I4 product ${p.id} total ${total} != initial ${o.initialStock[p.id]}`);
+    }
+  }
+
+  // I5: services agree on every order whose saga started.
+  const reservationOf = new Map(reservations.map((r) => [r.order_id, r.status]));
+  const paymentOf = new Map(payments.map((p) => [p.order_id, p]));
+  const debitOf = new Map(debits.map((d) => [d.payment_id, d.status]));
+  for (const order of orders) {
+    if (!order.started) continue;
+    const reservation = reservationOf.get(order.id);
+    const payment = paymentOf.get(order.id);
+    const debit = payment ? debitOf.get(payment.id) : undefined;
+    if (PLACED.has(order.status)) {
+      if (reservation !== 'COMMITTED') v.push(`I5 order ${order.id} ${order.status} but reservation ${reservation}`);
+      if (payment?.status !== 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but payment ${payment?.status}`);
+      if (debit !== 'APPLIED') v.push(`I5 order ${order.id} ${order.status} but wallet debit ${debit}`);
+      if (sagaById.get(order.id) !== 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but saga ${sagaById.get(order.id)}`);
+    } else if (ENDED_BADLY.has(order.status)) {
+      if (reservation === 'RESERVED' || reservation === 'COMMITTED') v.push(`I5 order ${order.id} ${order.status} but stock ${reservation}`);
+      if (payment?.status === 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but payment COMPLETED`);
+      if (debit === 'APPLIED') v.push(`I5 order ${order.id} ${order.status} but wallet debit APPLIED`);
+      const saga = sagaById.get(order.id);
+      if (saga && saga !== 'COMPENSATED' && saga !== 'COMPENSATION_FAILED') v.push(`I5 order ${order.id} ${order.status} but saga ${saga}`);
+    } else {
+      v.push(`I5 order ${order.id} is still ${order.status}`);
+    }
+  }
+
+  // I6: no committed message is lost: every outbox drained, every started order reached the orchestrator.
+  for (const { s, n } of outboxes) if (n > 0) v.push(`I6 ${s} outbox still holds ${n} messages`);
+  for (const order of orders) if (order.started && !sagaById.has(order.id)) v.push(`I6 order ${order.id} started but has no saga`);
+
+  const count = (list: { status: string }[], status: string) => list.filter((x) => x.status === status).length;
+  return {
+    ok: v.length === 0,
+    violations: v,
+    counts: {
+      orders: orders.length,
+      placed: orders.filter((x) => PLACED.has(x.status)).length,
+      failed: count(orders, 'FAILED'),
+      sagas: sagas.length,
+      completed: count(sagas, 'COMPLETED'),
+      compensated: count(sagas, 'COMPENSATED'),
+      compensationFailed: count(sagas, 'COMPENSATION_FAILED'),
+    },
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { prefix: { type: 'string' } } });
+  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+  const result = await checkInvariants({ serverUrl, databases: databaseNames(values.prefix) });
+  console.log(JSON.stringify(result.counts));
+  for (const line of result.violations) console.log(line);
+  console.log(result.ok ? 'invariants hold' : `${result.violations.length} violations`);
+  process.exit(result.ok ? 0 : 1);
+}
