@@ -9,6 +9,10 @@ export interface IncomingMessage {
   offset: string;
   key: string;
   envelope: Envelope;
+  /** Headers beyond the envelope's (e.g. the `dlq-*` headers of a dead letter); absent when none. */
+  headers?: Readonly<Record<string, string>>;
+  /** Set when the raw record could not be decoded (e.g. the value is not JSON); the envelope is then partial. */
+  decodeError?: string;
 }
 
 /** A message to publish; `key` is the saga id. */
@@ -16,6 +20,8 @@ export interface OutgoingMessage {
   topic: string;
   key: string;
   envelope: Envelope;
+  /** Extra headers sent next to the envelope's (e.g. the `dlq-*` headers of a dead letter). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /** Publishes batches; resolves once every message is acknowledged (acks=all, idempotent). */
@@ -34,6 +40,10 @@ export interface SubscribeOptions {
   groupId: string;
   topics: readonly string[];
   handler: BatchHandler;
+  /** Most messages per handler call (default 500). */
+  maxBatchSize?: number;
+  /** Most partitions handled at once (default 8); one partition is always handled sequentially. */
+  concurrency?: number;
 }
 
 export interface Subscription {

@@ -1,0 +1,156 @@
+import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
+import type { Logger } from 'pino';
+import type { Database } from '@saga/postgres';
+import { envelopeProblem } from '../envelope';
+import { claimInbox, knownInInbox } from '../inbox/inbox.repository';
+import type { OutboxRelay } from '../outbox/outbox.relay';
+import { enqueueOutbox } from '../outbox/outbox.writer';
+import type { IncomingMessage, MessageBroker, OutgoingMessage, Subscription, TransactionalBatchHandler } from '../ports';
+import { deadLetter, describeError, isPoison } from './dead-letter';
+
+export interface TransactionalConsumerOptions<C = void> {
+  broker: MessageBroker;
+  db: Database;
+  relay: OutboxRelay;
+  groupId: string;
+  topics: readonly string[];
+  logger: Logger;
+  /** Runs BEFORE the transaction (e.g. HTTP calls), once per attempt, on the messages not known to the inbox. */
+  prepare?: (messages: readonly IncomingMessage[]) => Promise<C>;
+  /** Runs inside the transaction with the batch's new messages; returns what to publish. */
+  handle: TransactionalBatchHandler<C>;
+  /** Most messages per batch (default 500). */
+  maxBatchSize?: number;
+  /** Most partitions handled at once (default 8). */
+  concurrency?: number;
+  /** Tries of a whole batch before it is split (default 5). */
+  batchAttempts?: number;
+  /** Tries of one message, once split, before it is dead-lettered (default 3). */
+  messageAttempts?: number;
+  /** First retry delay (default 50 ms; exponential with jitter, at most 2 s). */
+  retryInitialDelayMs?: number;
+}
+
+/**
+ * Consumes `topics` as `groupId` with exactly-once effects on the service's database. Per batch:
+ *
+ * 1. messages with a malformed envelope (or value) go to `<topic>.dlq` at once;
+ * 2. `prepare` runs outside any transaction;
+ * 3. one transaction: inbox (duplicates dropped) → `handle` → outbox → commit; then `relay.wake()`;
+ * 4. the batch resolves, so the broker commits its offsets.
+ *
+ * A failing batch is retried with exponential backoff (bounded); then it is split and handled
+ * message by message: the one that still fails is dead-lettered and recorded in the inbox, and the
+ * others go on. A ZodError thrown by `handle` or `prepare` is poison: no retries.
+ *
+ * @example
+ * const sub = await startTransactionalConsumer({
+ *   broker, db, relay, logger, groupId: 'inventory', topics: [TOPICS.inventoryCommands],
+ *   handle: perMessage(async (tx, m) => handler.handle(tx, m)),
+ * });
+ * await sub.ready;
+ */
+export async function startTransactionalConsumer<C = void>(o: TransactionalConsumerOptions<C>): Promise<Subscription> {
+  const logger = o.logger.child({ component: 'transactional-consumer', groupId: o.groupId });
+  const transient = handleWhen((err) => !isPoison(err));
+  // cockatiel counts retries, not tries
+  const backoff = (tries: number) => ({
+    maxAttempts: Math.max(0, tries - 1),
+    backoff: new ExponentialBackoff({ initialDelay: o.retryInitialDelayMs ?? 50, maxDelay: 2_000 }),
+  });
+  const batchRetry: RetryPolicy = retry(transient, backoff(o.batchAttempts ?? 5));
+  const messageRetry: RetryPolicy = retry(transient, backoff(o.messageAttempts ?? 3));
+  batchRetry.onRetry((e) => logger.warn({ err: 'error' in e ? e.error : undefined, attempt: e.attempt, delayMs: e.delay }, 'batch failed; retrying'));
+
+  /** One attempt: prepare, then inbox + handle + outbox in one transaction. */
+  const attempt = async (messages: readonly IncomingMessage[]): Promise<void> => {
+    let todo = messages;
+    if (o.prepare) {
+      // Skip known duplicates before side effects outside the transaction; the inbox insert below
+      // still decides for real.
+      const known = await knownInInbox(o.db, messages);
+      if (known.size > 0) todo = messages.filter((m) => !known.has(m.envelope.id.toLowerCase()));
+      if (todo.length === 0) return;
+    }
+    const context = (o.prepare ? await o.prepare(todo) : undefined) as C;
+    const published = await o.db.transaction(async (tx) => {
+      const fresh = await claimInbox(tx, todo);
+      if (fresh.length === 0) return 0;
+      const out = await o.handle(tx, fresh, context);
+      await enqueueOutbox(tx, out);
+      return out.length;
+    });
+    if (published > 0) o.relay.wake();
+  };
+
+  const deadLetterAll = async (items: { m: IncomingMessage; reason: 'malformed' | 'poison' | 'failed'; err: string; name?: string }[]) => {
+    const letters: OutgoingMessage[] = items.map((i) => deadLetter(i.m, i.reason, i.err, o.groupId, i.name));
+    await o.db.transaction(async (tx) => {
+      // A well-formed message is recorded in the inbox so a redelivery does not redo (or re-DLQ) it.
+      const recordable = items.filter((i) => i.reason !== 'malformed').map((i) => i.m);
+      const fresh = new Set(await claimInbox(tx, recordable));
+      await enqueueOutbox(
+        tx,
+        letters.filter((_, k) => items[k].reason === 'malformed' || fresh.has(items[k].m)),
+      );
+    });
+    o.relay.wake();
+    for (const i of items) {
+      logger.error(
+        { topic: i.m.topic, partition: i.m.partition, offset: i.m.offset, messageId: i.m.envelope.id, type: i.m.envelope.type, reason: i.reason, error: i.err },
+        'message dead-lettered',
+      );
+    }
+  };
+
+  const handler = async (batch: readonly IncomingMessage[]): Promise<void> => {
+    let valid: IncomingMessage[] = batch as IncomingMessage[];
+    let malformed: { m: IncomingMessage; reason: 'malformed'; err: string }[] | undefined;
+    for (let i = 0; i < batch.length; i++) {
+      const m = batch[i];
+      const problem = m.decodeError ?? envelopeProblem(m.envelope);
+      if (problem === null) {
+        if (malformed) valid.push(m);
+        continue;
+      }
+      if (!malformed) {
+        malformed = [];
+        valid = batch.slice(0, i);
+      }
+      malformed.push({ m, reason: 'malformed', err: problem });
+    }
+    if (malformed) await deadLetterAll(malformed);
+    if (valid.length === 0) return;
+
+    try {
+      await batchRetry.execute(() => attempt(valid));
+      return;
+    } catch (err) {
+      if (valid.length === 1) {
+        await deadLetterAll([{ m: valid[0], reason: isPoison(err) ? 'poison' : 'failed', err: describeError(err), name: errorName(err) }]);
+        return;
+      }
+      logger.warn({ err, size: valid.length }, 'batch keeps failing; handling its messages one by one');
+    }
+    // Split: isolate the message(s) that fail; the others are handled in order.
+    for (const m of valid) {
+      try {
+        await messageRetry.execute(() => attempt([m]));
+      } catch (err) {
+        await deadLetterAll([{ m, reason: isPoison(err) ? 'poison' : 'failed', err: describeError(err), name: errorName(err) }]);
+      }
+    }
+  };
+
+  return o.broker.subscribe({
+    groupId: o.groupId,
+    topics: o.topics,
+    handler,
+    maxBatchSize: o.maxBatchSize,
+    concurrency: o.concurrency,
+  });
+}
+
+function errorName(err: unknown): string | undefined {
+  return err instanceof Error ? err.name : typeof err === 'object' && err !== null ? (err as { name?: string }).name : undefined;
+}

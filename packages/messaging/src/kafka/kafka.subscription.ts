@@ -1,0 +1,371 @@
+import { Consumer, stringDeserializer, type Message, type MessagesStream } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import type { BatchHandler, IncomingMessage, SubscribeOptions, Subscription } from '../ports';
+import { decodeRecord } from './kafka.codec';
+
+type Record_ = Message<string, Buffer, string, string>;
+
+export interface KafkaConsumerTuning {
+  /** Group session timeout (default 10 s): how long a member that vanished keeps its partitions. */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval (default 1 s): how fast a member notices a rebalance. */
+  heartbeatIntervalMs?: number;
+  /** Longest a fetch waits for data (default 500 ms); also bounds how long close() waits for a fetch. */
+  maxWaitTimeMs?: number;
+}
+
+/** One partition's queue: fetched messages wait here, batches leave in offset order. */
+class PartitionLane {
+  queue: Record_[] = [];
+  /** Highest offset ever queued while owned: a re-fetch after a rebalance is skipped up to it. */
+  lastQueued = -1n;
+  /** Bumped when the partition is revoked; a batch taken under an older lease is not committed. */
+  lease = 0;
+  owned = true;
+  running = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  leaderEpoch: number;
+}
+
+const QUEUE_HIGH_WATER = 5_000;
+const QUEUE_LOW_WATER = 1_000;
+const REOPEN_DELAY_MS = 1_000;
+const MAX_REDELIVERY_DELAY_MS = 30_000;
+
+/**
+ * A consumer group member on Kafka. Records are queued per partition; each partition is handled
+ * by one batch at a time in offset order, up to `concurrency` partitions at once. A partition's
+ * offset is committed (asynchronously, coalesced) only after its handler resolved; a handler that
+ * throws gets the same batch again after a growing delay. A rebalance drops queued work of revoked
+ * partitions and never commits for them; re-fetched records already queued are skipped.
+ *
+ * Built by {@link KafkaBroker.subscribe}.
+ *
+ * @example
+ * const sub = await broker.subscribe({ groupId: 'inventory', topics: ['inventory.commands'], handler });
+ * await sub.ready;
+ */
+export class KafkaSubscription implements Subscription {
+  readonly ready: Promise<void>;
+  private resolveReady!: () => void;
+  private rejectReady!: (err: Error) => void;
+
+  private readonly consumer: Consumer<string, Buffer, string, string>;
+  private stream: MessagesStream<string, Buffer, string, string> | null = null;
+  private readonly logger: Logger;
+  private readonly handler: BatchHandler;
+  private readonly topics: string[];
+  private readonly maxBatchSize: number;
+  private readonly concurrency: number;
+
+  private readonly lanes = new Map<string, PartitionLane>();
+  private readonly runnable: PartitionLane[] = [];
+  private active = 0;
+  private queued = 0;
+  private pausedByUs = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly sleepers = new Set<() => void>();
+
+  private readonly toCommit = new Map<string, OffsetToCommit>();
+  private committing: Promise<void> | null = null;
+
+  private closing = false;
+  private aborted = false;
+  private closed: Promise<void> | null = null;
+  private reopenTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    o: { brokers: string[]; clientId: string; logger: Logger } & KafkaConsumerTuning,
+    s: SubscribeOptions,
+    private readonly onClosed?: () => void,
+  ) {
+    this.handler = s.handler;
+    this.topics = [...s.topics];
+    this.maxBatchSize = s.maxBatchSize ?? 500;
+    this.concurrency = s.concurrency ?? 8;
+    this.logger = o.logger.child({ component: 'kafka-consumer', groupId: s.groupId });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => undefined); // nobody awaiting ready must not crash the process
+    const sessionTimeout = o.sessionTimeoutMs ?? 10_000;
+    this.consumer = new Consumer({
+      clientId: `${o.clientId}-${s.groupId}`,
+      bootstrapBrokers: o.brokers,
+      groupId: s.groupId,
+      autocommit: false,
+      sessionTimeout,
+      rebalanceTimeout: Math.max(sessionTimeout, 20_000),
+      heartbeatInterval: o.heartbeatIntervalMs ?? 1_000,
+      maxWaitTime: o.maxWaitTimeMs ?? 500,
+      deserializers: { key: stringDeserializer, headerKey: stringDeserializer, headerValue: stringDeserializer },
+    });
+    this.consumer.on('consumer:group:join', (p) => this.onAssignment(p.assignments ?? []));
+    this.consumer.on('consumer:heartbeat:error', (p) => this.logger.debug({ err: p.error }, 'heartbeat error'));
+  }
+
+  /** Joins the group and starts fetching; `ready` resolves once partitions are assigned. */
+  start(): void {
+    void this.open();
+  }
+
+  /** Stops fetching, waits for the batches in hand, commits their offsets, leaves the group. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown(false);
+    return this.closed;
+  }
+
+  /**
+   * Stops at once like a crashed process would: batches in hand are left running but their
+   * offsets are never committed, queued records are dropped, the group is left so another member
+   * takes over without waiting for the session timeout. Their redelivery is what the inbox absorbs.
+   */
+  abort(): Promise<void> {
+    this.aborted = true;
+    this.closed ??= this.shutdown(true);
+    return this.closed;
+  }
+
+  private async open(): Promise<void> {
+    if (this.closing) return;
+    try {
+      const stream = await this.consumer.consume({
+        topics: this.topics,
+        mode: 'committed',
+        fallbackMode: 'earliest',
+        autocommit: false,
+      });
+      if (this.closing) {
+        await stream.close().catch(() => undefined);
+        return;
+      }
+      this.stream = stream;
+      this.onAssignment(this.consumer.assignments ?? []);
+      stream.on('data', (r: Record_) => this.enqueue(r));
+      stream.on('error', (err) => this.logger.warn({ err }, 'consumer stream error'));
+      stream.on('close', () => this.onStreamClosed(stream));
+      if (this.pausedByUs) stream.pause();
+      this.logger.info({ topics: this.topics, assignments: this.consumer.assignments }, 'consumer joined');
+      this.resolveReady();
+    } catch (err) {
+      if (this.closing) return;
+      this.logger.warn({ err, retryInMs: REOPEN_DELAY_MS }, 'consumer could not join; retrying');
+      this.scheduleReopen();
+    }
+  }
+
+  private onStreamClosed(stream: MessagesStream<string, Buffer, string, string>): void {
+    if (this.stream !== stream) return;
+    this.stream = null;
+    if (this.closing) return;
+    // The library tears a stream down on some errors; start a new one from the committed offsets.
+    this.logger.warn('consumer stream closed unexpectedly; reopening');
+    for (const lane of this.lanes.values()) this.dropQueued(lane);
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    if (this.reopenTimer || this.closing) return;
+    this.reopenTimer = setTimeout(() => {
+      this.reopenTimer = null;
+      void this.open();
+    }, REOPEN_DELAY_MS);
+  }
+
+  private onAssignment(assignments: readonly { topic: string; partitions: number[] }[]): void {
+    const owned = new Set<string>();
+    for (const a of assignments) for (const p of a.partitions) owned.add(`${a.topic}:${p}`);
+    for (const [key, lane] of this.lanes) {
+      if (owned.has(key)) continue;
+      if (lane.owned) {
+        lane.owned = false;
+        lane.lease++;
+        this.dropQueued(lane);
+        lane.lastQueued = -1n;
+        this.toCommit.delete(key);
+      }
+      if (!lane.running) this.lanes.delete(key);
+    }
+    for (const key of owned) {
+      const lane = this.lanes.get(key);
+      if (lane) {
+        if (!lane.owned) {
+          lane.owned = true;
+          lane.lastQueued = -1n;
+        }
+      } else {
+        const i = key.lastIndexOf(':');
+        this.lanes.set(key, new PartitionLane(key.slice(0, i), Number(key.slice(i + 1))));
+      }
+    }
+    // Offsets held back during the rejoin can go now.
+    if (this.toCommit.size > 0) this.flushCommits();
+  }
+
+  private enqueue(r: Record_): void {
+    if (this.closing) return;
+    const lane = this.lanes.get(`${r.topic}:${r.partition}`);
+    if (!lane || !lane.owned) return; // stale fetch for a partition we no longer own
+    if (r.offset <= lane.lastQueued) return; // re-fetched after a rebalance: already queued or handled
+    lane.lastQueued = r.offset;
+    lane.queue.push(r);
+    this.queued++;
+    if (this.queued >= QUEUE_HIGH_WATER && !this.pausedByUs) {
+      this.pausedByUs = true;
+      this.stream?.pause();
+    }
+    if (!lane.running) {
+      lane.running = true;
+      this.runnable.push(lane);
+      // A fetch response is pushed synchronously: start after it so the batch holds all of it.
+      queueMicrotask(() => this.pump());
+    }
+  }
+
+  private dropQueued(lane: PartitionLane): void {
+    this.queued -= lane.queue.length;
+    lane.queue = [];
+    this.maybeResume();
+  }
+
+  private maybeResume(): void {
+    if (this.pausedByUs && this.queued <= QUEUE_LOW_WATER && !this.closing) {
+      this.pausedByUs = false;
+      this.stream?.resume();
+    }
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.runnable.length > 0) {
+      const lane = this.runnable.shift()!;
+      this.active++;
+      void this.drain(lane).finally(() => {
+        this.active--;
+        lane.running = false;
+        if (!lane.owned && this.lanes.get(`${lane.topic}:${lane.partition}`) === lane) {
+          this.lanes.delete(`${lane.topic}:${lane.partition}`);
+        } else if (lane.queue.length > 0 && !this.closing) {
+          lane.running = true;
+          this.runnable.push(lane);
+        }
+        if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.pump();
+      });
+    }
+  }
+
+  /** Handles one lane's queued records batch after batch (yields the slot after a few batches). */
+  private async drain(lane: PartitionLane): Promise<void> {
+    for (let rounds = 0; rounds < 4 && lane.queue.length > 0 && !this.closing && lane.owned; rounds++) {
+      const records = lane.queue.length <= this.maxBatchSize ? lane.queue : lane.queue.slice(0, this.maxBatchSize);
+      lane.queue = records === lane.queue ? [] : lane.queue.slice(records.length);
+      this.queued -= records.length;
+      this.maybeResume();
+      const lease = lane.lease;
+      const batch = new Array<IncomingMessage>(records.length);
+      for (let i = 0; i < records.length; i++) batch[i] = decodeRecord(records[i]);
+      if (!(await this.deliver(lane, lease, batch))) return;
+      const last = records[records.length - 1];
+      if (lane.lease === lease && !this.aborted) this.commitLater(lane, last.offset + 1n, last.leaderEpoch);
+    }
+  }
+
+  /** Calls the handler until it resolves; false if the lane was revoked or we are stopping. */
+  private async deliver(lane: PartitionLane, lease: number, batch: IncomingMessage[]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.handler(batch);
+        return true;
+      } catch (err) {
+        const delay = Math.min(MAX_REDELIVERY_DELAY_MS, 250 * 2 ** Math.min(attempt - 1, 10));
+        this.logger.error(
+          { err, topic: lane.topic, partition: lane.partition, offset: batch[0].offset, size: batch.length, attempt, retryInMs: delay },
+          'batch handler failed; redelivering',
+        );
+        await this.sleep(delay);
+        if (this.closing || lane.lease !== lease) return false;
+      }
+    }
+  }
+
+  /** A delay that close() cuts short. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
+    });
+  }
+
+  private commitLater(lane: PartitionLane, offset: bigint, leaderEpoch: number): void {
+    const key = `${lane.topic}:${lane.partition}`;
+    const current = this.toCommit.get(key);
+    if (!current || current.offset < offset) this.toCommit.set(key, { topic: lane.topic, partition: lane.partition, offset, leaderEpoch });
+    this.flushCommits();
+  }
+
+  /** One commit request in flight at a time; offsets arriving meanwhile go in the next. */
+  private flushCommits(): Promise<void> {
+    if (this.committing) return this.committing;
+    if (this.toCommit.size === 0 || this.aborted) return Promise.resolve();
+    // Mid-rejoin a commit would fail and make the library rejoin once more; wait for the join.
+    if (!this.consumer.isActive()) return Promise.resolve();
+    const offsets = [...this.toCommit.values()];
+    this.toCommit.clear();
+    this.committing = this.consumer
+      .commit({ offsets })
+      .catch((err: unknown) => {
+        this.logger.warn({ err, partitions: offsets.length }, 'offset commit failed; will retry');
+        for (const o of offsets) {
+          const key = `${o.topic}:${o.partition}`;
+          const lane = this.lanes.get(key);
+          const newer = this.toCommit.get(key);
+          if (lane?.owned && (!newer || newer.offset < o.offset)) this.toCommit.set(key, o);
+        }
+      })
+      .finally(() => {
+        this.committing = null;
+        if (this.toCommit.size > 0 && !this.closing) setTimeout(() => void this.flushCommits(), 100).unref();
+      });
+    return this.committing;
+  }
+
+  private async shutdown(abort: boolean): Promise<void> {
+    this.closing = true;
+    if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    for (const lane of this.lanes.values()) this.dropQueued(lane);
+    this.runnable.length = 0;
+    for (const wake of [...this.sleepers]) wake();
+    this.rejectReady(new Error('subscription closed before it was ready'));
+    if (!abort) {
+      // Let the batches in hand finish, then commit what they handled.
+      if (this.active > 0) await new Promise<void>((r) => this.idleWaiters.push(r));
+      await this.committing;
+      for (let i = 0; i < 3 && this.toCommit.size > 0; i++) {
+        await this.flushCommits();
+        await this.committing;
+      }
+    }
+    const stream = this.stream;
+    this.stream = null;
+    if (stream) await stream.close().catch((err: unknown) => this.logger.debug({ err }, 'stream close failed'));
+    await this.consumer.close(true).catch((err: unknown) => this.logger.warn({ err }, 'consumer close failed'));
+    this.logger.info({ aborted: abort }, 'consumer closed');
+    this.onClosed?.();
+  }
+}

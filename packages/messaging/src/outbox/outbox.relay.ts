@@ -1,0 +1,185 @@
+import type { Logger } from 'pino';
+import type { Envelope } from '@saga/contracts';
+import type { Database } from '@saga/postgres';
+import { envelopeFromHeaders, isEnvelopeHeader } from '../envelope';
+import { pruneInbox } from '../inbox/inbox.repository';
+import type { MessageProducer, OutgoingMessage } from '../ports';
+
+export interface OutboxRelayOptions {
+  db: Database;
+  producer: MessageProducer;
+  logger: Logger;
+  /** Rows claimed and published per round (default 500). */
+  batchSize?: number;
+  /** Backstop poll when nobody calls wake() (default 250 ms). */
+  pollIntervalMs?: number;
+  /** Inbox rows older than this are deleted (default 7 days); 0 disables retention. */
+  inboxRetentionDays?: number;
+  /** How often retention runs (default 1 hour). */
+  inboxRetentionIntervalMs?: number;
+}
+
+interface OutboxRow {
+  id: number;
+  topic: string;
+  key: string;
+  headers: Record<string, string>;
+  payload: unknown;
+}
+
+// Advisory lock (per database) taken by a publishing round: with several relay instances on one
+// outbox only one publishes at a time, so a saga's messages keep their id order across rounds.
+const RELAY_LOCK = 7311002;
+const MAX_FAILURE_BACKOFF_MS = 5_000;
+
+/**
+ * Publishes committed outbox rows: claims the oldest `batchSize` rows (FOR UPDATE SKIP LOCKED),
+ * sends them as one producer batch, and deletes them in the same transaction, which commits only
+ * after Kafka acknowledged; if the send fails the rows stay. Safe with several instances.
+ *
+ * `wake()` right after a commit is the fast path; wakes coalesce (one more round is scheduled if a
+ * round is in flight) and a round loops while full batches keep coming. A poll is the backstop.
+ *
+ * @example
+ * const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+ * relay.start();
+ * await db.transaction((tx) => enqueueOutbox(tx, messages));
+ * relay.wake();
+ */
+export class OutboxRelay {
+  private readonly db: Database;
+  private readonly producer: MessageProducer;
+  private readonly logger: Logger;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly retentionDays: number;
+  private readonly retentionIntervalMs: number;
+
+  private started = false;
+  private stopped = false;
+  private round: Promise<void> | null = null;
+  private again = false;
+  private timer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private pausedUntil = 0;
+  private lastRetentionAt = 0;
+  private retention: Promise<void> | null = null;
+  private published = 0;
+
+  constructor(o: OutboxRelayOptions) {
+    this.db = o.db;
+    this.producer = o.producer;
+    this.logger = o.logger.child({ component: 'outbox-relay' });
+    this.batchSize = o.batchSize ?? 500;
+    this.pollIntervalMs = o.pollIntervalMs ?? 250;
+    this.retentionDays = o.inboxRetentionDays ?? 7;
+    this.retentionIntervalMs = o.inboxRetentionIntervalMs ?? 3_600_000;
+  }
+
+  /** Starts polling and publishes what is already waiting. */
+  start(): void {
+    if (this.started || this.stopped) return;
+    this.started = true;
+    this.lastRetentionAt = Date.now();
+    this.timer = setInterval(() => this.tick(), this.pollIntervalMs);
+    this.timer.unref();
+    this.wake();
+  }
+
+  /** Asks for a publishing round now (cheap; call it after every commit that enqueued messages). */
+  wake(): void {
+    if (!this.started || this.stopped) return;
+    if (this.round) {
+      this.again = true;
+      return;
+    }
+    if (Date.now() < this.pausedUntil) return; // backing off after a failure; the poll retries
+    this.round = this.run();
+  }
+
+  /** Stops polling and waits for the round in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.round;
+    await this.retention;
+  }
+
+  /** Rows waiting to be published (outbox lag). */
+  async backlog(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+    return rows[0].n;
+  }
+
+  /** Messages published by this instance since it started. */
+  get publishedCount(): number {
+    return this.published;
+  }
+
+  private tick(): void {
+    this.wake();
+    if (this.retentionDays > 0 && !this.retention && Date.now() - this.lastRetentionAt >= this.retentionIntervalMs) {
+      this.lastRetentionAt = Date.now();
+      this.retention = pruneInbox(this.db, this.retentionDays)
+        .then((removed) => {
+          if (removed > 0) this.logger.info({ removed, days: this.retentionDays }, 'inbox retention');
+        })
+        .catch((err: unknown) => this.logger.warn({ err }, 'inbox retention failed'))
+        .finally(() => {
+          this.retention = null;
+        });
+    }
+  }
+
+  private async run(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        // Loop while rounds come back full: more rows are waiting.
+        while (!this.stopped && (await this.publishRound()) === this.batchSize);
+      } while (this.again && !this.stopped);
+      this.failures = 0;
+    } catch (err) {
+      // The rows stay in the outbox; back off so an outage is not hammered by every wake().
+      this.failures++;
+      const delay = Math.min(MAX_FAILURE_BACKOFF_MS, 50 * 2 ** Math.min(this.failures, 10));
+      this.pausedUntil = Date.now() + delay;
+      this.logger.warn({ err, failures: this.failures, retryInMs: delay }, 'outbox publish failed');
+    } finally {
+      this.round = null;
+    }
+  }
+
+  /** One claim → send → delete → commit; returns the number of rows published. */
+  private publishRound(): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK]);
+      const { rows } = await tx.query<OutboxRow>(
+        `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING id, topic, key, headers, payload`,
+        [this.batchSize],
+      );
+      const n = rows.length;
+      if (n === 0) return 0;
+      // RETURNING has no order: restore the commit order of the ids.
+      rows.sort((a, b) => a.id - b.id);
+      const messages = new Array<OutgoingMessage>(n);
+      for (let i = 0; i < n; i++) messages[i] = toOutgoing(rows[i]);
+      await this.producer.send(messages);
+      this.published += n;
+      return n;
+    });
+  }
+}
+
+function toOutgoing(row: OutboxRow): OutgoingMessage {
+  const h = row.headers;
+  const envelope: Envelope = envelopeFromHeaders((name) => h[name], row.payload);
+  let extra: Record<string, string> | undefined;
+  for (const name in h) {
+    if (isEnvelopeHeader(name)) continue;
+    (extra ??= {})[name] = h[name];
+  }
+  return extra ? { topic: row.topic, key: row.key, envelope, headers: extra } : { topic: row.topic, key: row.key, envelope };
+}
