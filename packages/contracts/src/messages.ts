@@ -60,8 +60,11 @@ export const MESSAGE_SCHEMAS = {
     amountCents: z.number().int().nonnegative(),
     currency: z.string().length(3),
   }),
-  PaymentCompleted: OrderRef.extend({ paymentId: z.string().min(1) }),
-  PaymentFailed: OrderRef.extend({ paymentId: z.string().min(1) }).extend(Failure.shape),
+  // `attempts`: wallet calls it took (shown in the saga history when retries happened).
+  PaymentCompleted: OrderRef.extend({ paymentId: z.string().min(1), attempts: z.number().int().positive().optional() }),
+  PaymentFailed: OrderRef.extend({ paymentId: z.string().min(1), attempts: z.number().int().positive().optional() }).extend(
+    Failure.shape,
+  ),
   RefundPayment: OrderRef.extend({ paymentId: z.string().min(1) }),
   PaymentRefunded: OrderRef.extend({ paymentId: z.string().min(1) }),
 } as const;
