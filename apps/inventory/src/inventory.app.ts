@@ -1,0 +1,96 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  MESSAGING_MIGRATIONS,
+  OutboxRelay,
+  startTransactionalConsumer,
+  type MessageBroker,
+  type OutgoingMessage,
+  type Subscription,
+} from '@saga/messaging';
+import { openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
+import type { PgDatabase } from '@saga/postgres';
+import type { Logger } from 'pino';
+import type { InventoryEnv } from './inventory.config';
+import { INVENTORY_MIGRATIONS } from './inventory.migrations';
+import { InventoryModule } from './inventory.module';
+import { seedProducts } from './product.seed';
+import { ProductsService } from './products.service';
+import { StockCommandsHandler } from './stock-commands.handler';
+
+export const SERVICE = 'inventory';
+
+export interface RunningInventory {
+  app: NestFastifyApplication;
+  db: PgDatabase;
+  relay: OutboxRelay;
+  readiness: Readiness;
+  /** Stops consuming, drains the relay, closes HTTP and the pool (not the broker: the caller owns it). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Database + migrations + seed → HTTP → relay + consumer → ready. Used by main.ts and the
+ * integration test (which passes its own broker and private topics).
+ */
+export async function startInventory(env: InventoryEnv, logger: Logger, broker: MessageBroker): Promise<RunningInventory> {
+  const readiness = new Readiness(['db', 'consumer']);
+  const db = await openServiceDatabase({
+    serverUrl: env.DATABASE_URL,
+    name: env.DB_NAME,
+    migrations: [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS],
+    poolSize: env.DB_POOL_SIZE,
+  });
+  const seeded = await seedProducts(db);
+  if (seeded > 0) logger.info({ seeded }, 'seed products created');
+  readiness.markReady('db');
+
+  const app = await startHttpApp({
+    service: SERVICE,
+    module: InventoryModule.register(new ProductsService(db)),
+    port: env.PORT,
+    host: env.HOST,
+    logger,
+    readiness,
+  });
+  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  relay.start();
+  const handler = new StockCommandsHandler(logger);
+  const readdress = (out: readonly OutgoingMessage[]) =>
+    env.REPLIES_TOPIC === 'orchestrator.replies' ? out : out.map((m) => ({ ...m, topic: env.REPLIES_TOPIC }));
+  let subscription: Subscription | undefined;
+  try {
+    subscription = await startTransactionalConsumer({
+      broker,
+      db,
+      relay,
+      groupId: env.KAFKA_GROUP_ID,
+      topics: [env.COMMANDS_TOPIC],
+      logger,
+      handle: async (tx, messages) => readdress(await handler.handle(tx, messages)),
+    });
+    await subscription.ready;
+  } catch (err) {
+    await relay.stop();
+    await app.close();
+    await db.close();
+    throw err;
+  }
+  readiness.markReady('consumer');
+
+  let stopped = false;
+  return {
+    app,
+    db,
+    relay,
+    readiness,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      readiness.markNotReady('consumer', 'shutting down');
+      await subscription?.close();
+      await relay.stop();
+      await app.close();
+      await db.close();
+    },
+  };
+}

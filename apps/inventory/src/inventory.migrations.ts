@@ -1,0 +1,31 @@
+import type { Migration } from '@saga/postgres';
+
+export const INVENTORY_MIGRATIONS: Migration[] = [
+  {
+    name: '20261123094000_create_products_and_reservations',
+    up: `
+      CREATE TABLE products (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        type text NOT NULL,
+        price_cents bigint NOT NULL CHECK (price_cents >= 0),
+        available int NOT NULL CHECK (available >= 0),
+        reserved int NOT NULL DEFAULT 0 CHECK (reserved >= 0),
+        sold int NOT NULL DEFAULT 0 CHECK (sold >= 0),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+      -- One row per order: its reservation and the idempotency record of every stock command.
+      -- RELEASED without a reservation is a tombstone: a late ReserveStock holds nothing.
+      CREATE TABLE reservations (
+        order_id text PRIMARY KEY,
+        status text NOT NULL CHECK (status IN ('RESERVED', 'RELEASED', 'COMMITTED', 'REJECTED')),
+        items jsonb NOT NULL,
+        failure_code text,
+        failure_reason text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
+];
