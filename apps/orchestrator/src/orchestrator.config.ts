@@ -1,0 +1,23 @@
+import { BaseEnvSchema, DbNameSchema } from '@saga/nest-kit';
+import { z } from 'zod';
+
+const ms = (def: number) => z.coerce.number().int().min(1).default(def);
+
+/** Configuration of the orchestrator, validated at start-up. */
+export const OrchestratorEnvSchema = BaseEnvSchema.extend({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3005),
+  DB_NAME: DbNameSchema.default('orchestrator_db'),
+  /** Reply deadline of every step but the payment. */
+  STEP_TIMEOUT_MS: ms(15_000),
+  /** Payment deadline: longer than the payment service's bounded wallet retries (~3 s). */
+  PAYMENT_TIMEOUT_MS: ms(20_000),
+  /** Sends of a step's command before it fails with STEP_TIMEOUT. */
+  STEP_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(3),
+  /** First re-send delay (doubles per attempt). */
+  RETRY_BACKOFF_MS: z.coerce.number().int().min(0).default(500),
+  /** Sends of a compensation before the saga is COMPENSATION_FAILED. */
+  COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  TIMER_POLL_MS: ms(200),
+  TIMER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+});
+export type OrchestratorEnv = z.infer<typeof OrchestratorEnvSchema>;

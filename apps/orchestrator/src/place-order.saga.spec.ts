@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isMessageType, parsePayload, TOPICS } from '@saga/contracts';
+import { givenSaga, type SagaScenario } from '@saga/saga';
+import { DEFAULT_PLACE_ORDER_TIMINGS, placeOrderData, placeOrderSaga, type PlaceOrderData } from './place-order.saga';
+
+const ORDER = '0193a000-0000-7000-8000-000000000001';
+const ref = { orderId: ORDER };
+const requested = {
+  orderId: ORDER,
+  customerId: 'CUS_0004',
+  items: [{ productId: 'P001', quantity: 1, unitPriceCents: 99_999 }],
+  amountCents: 99_999,
+  currency: 'USD',
+};
+const PAYMENT_ID = `pay_${ORDER}`;
+
+/** Every command the saga sends must be a valid contract message. */
+function contractChecked(saga: SagaScenario<PlaceOrderData>): SagaScenario<PlaceOrderData> {
+  for (const c of saga.sent) {
+    assert.ok(isMessageType(c.type), `${c.type} is a contract message`);
+    parsePayload(c.type, c.payload);
+  }
+  return saga;
+}
+
+function started() {
+  return givenSaga(placeOrderSaga(), { sagaId: ORDER }).startedWith(placeOrderData(requested));
+}
+
+function paying() {
+  return started()
+    .whenReply('OrderPaymentPendingMarked', ref)
+    .expectCommand({
+      participant: TOPICS.inventoryCommands,
+      type: 'ReserveStock',
+      payload: { orderId: ORDER, items: [{ productId: 'P001', quantity: 1 }] },
+    })
+    .whenReply('StockReserved', ref)
+    .expectCommand({
+      participant: TOPICS.paymentCommands,
+      type: 'ProcessPayment',
+      payload: { orderId: ORDER, paymentId: PAYMENT_ID, customerId: 'CUS_0004', amountCents: 99_999, currency: 'USD' },
+    });
+}
+
+describe('place-order saga (DESIGN §2)', () => {
+  it('happy path: PAYMENT_PENDING, reserve, pay, confirm, commit', () => {
+    const saga = paying()
+      .whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID })
+      .expectCommand({ participant: TOPICS.orderCommands, type: 'ConfirmOrder', payload: ref })
+      .whenReply('OrderPlaced', ref)
+      .expectCommand({ participant: TOPICS.inventoryCommands, type: 'CommitStock', payload: ref })
+      .whenReply('StockCommitted', ref)
+      .expectStatus('COMPLETED');
+    contractChecked(saga);
+    assert.equal(saga.sent[0].participant, TOPICS.orderCommands);
+  });
+
+  it('P001 out of stock: FailOrder{OUT_OF_STOCK, "P001 is not available"}', () => {
+    const saga = started()
+      .whenReply('OrderPaymentPendingMarked', ref)
+      .whenReply('StockReservationFailed', { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' })
+      .expectCommand({
+        participant: TOPICS.orderCommands,
+        type: 'FailOrder',
+        payload: { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' },
+      })
+      .whenReply('OrderFailed', ref)
+      .expectStatus('COMPENSATED');
+    contractChecked(saga);
+  });
+
+  for (const code of ['INSUFFICIENT_FUNDS', 'WALLET_UNAVAILABLE', 'UNKNOWN_CUSTOMER'] as const) {
+    it(`payment failed ${code}: ReleaseStock, then FailOrder with the payment's code`, () => {
+      const saga = paying()
+        .whenReply('PaymentFailed', { orderId: ORDER, paymentId: PAYMENT_ID, code, reason: `wallet said ${code}` })
+        .expectCommand({ type: 'ReleaseStock', payload: ref })
+        .whenReply('StockReleased', ref)
+        .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code, reason: `wallet said ${code}` } })
+        .whenReply('OrderFailed', ref)
+        .expectStatus('COMPENSATED');
+      contractChecked(saga);
+    });
+  }
+
+  it('payment silent past its retries: refund (reverse-if-applied), release, fail STEP_TIMEOUT', () => {
+    const saga = paying();
+    const t = DEFAULT_PLACE_ORDER_TIMINGS;
+    assert.equal(saga.instance.deadlineAt!.getTime() - saga.now.getTime(), t.paymentTimeoutMs);
+    for (let attempt = 1; attempt < t.maxAttempts; attempt++) {
+      saga.whenTimeout().whenTimeout().expectCommand({ type: 'ProcessPayment' }); // timeout, backoff, re-send
+    }
+    saga
+      .whenTimeout()
+      .expectCommand({ participant: TOPICS.paymentCommands, type: 'RefundPayment', payload: { orderId: ORDER, paymentId: PAYMENT_ID } })
+      .whenReply('PaymentRefunded', { orderId: ORDER, paymentId: PAYMENT_ID })
+      .expectCommand({ type: 'ReleaseStock' })
+      .whenReply('StockReleased', ref)
+      .expectCommand({ type: 'FailOrder' })
+      .expectFailure({ code: 'STEP_TIMEOUT', step: 'processPayment' });
+    contractChecked(saga);
+    const payments = saga.sent.filter((c) => c.type === 'ProcessPayment');
+    assert.equal(new Set(payments.map((c) => c.messageId)).size, t.maxAttempts, 'each re-send has a new message id');
+    assert.ok(payments.every((c) => (c.payload as { paymentId: string }).paymentId === PAYMENT_ID), 'same payment id');
+  });
+
+  it('an unknown failure code still gives FailOrder a valid ErrorCode', () => {
+    const saga = started()
+      .whenReply('OrderPaymentPendingMarked', ref)
+      .whenReply('StockReservationFailed', { orderId: ORDER, code: 'SOMETHING_NEW', reason: 'x' })
+      .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: 'INTERNAL', reason: 'x' } });
+    contractChecked(saga);
+  });
+
+  it('confirm and commit are retried until they succeed', () => {
+    const saga = paying().whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID });
+    for (let n = 0; n < 10; n++) saga.whenTimeout();
+    saga.expectStatus('RUNNING');
+    assert.equal(saga.instance.currentStep, 'confirmOrder');
+    assert.equal(saga.instance.failure, null);
+  });
+});

@@ -1,0 +1,144 @@
+import { ErrorCode, TOPICS, type MessageType, type PayloadOf } from '@saga/contracts';
+import { defineSaga, type SagaDefinition, type SagaFailure } from '@saga/saga';
+
+/** Saga type name stored with each instance. */
+export const PLACE_ORDER = 'PlaceOrder';
+
+/** Every contract message, typed for the saga DSL. */
+export type ContractMessages = { [K in MessageType]: PayloadOf<K> };
+
+/** Saga data: what OrderPaymentRequested carried (catalog prices, in cents) plus the payment id. */
+export interface PlaceOrderData {
+  orderId: string;
+  customerId: string;
+  items: { productId: string; quantity: number; unitPriceCents: number }[];
+  amountCents: number;
+  currency: string;
+  /** Deterministic per order, so a re-sent ProcessPayment and the refund name the same payment. */
+  paymentId: string;
+}
+
+export interface PlaceOrderTimings {
+  /** Reply deadline of every step but the payment. */
+  stepTimeoutMs: number;
+  /** Payment deadline: must exceed the payment service's bounded wallet retries (~3 s). */
+  paymentTimeoutMs: number;
+  /** Sends of a pre-pivot command before the step fails with STEP_TIMEOUT. */
+  maxAttempts: number;
+  /** First re-send delay; doubles per attempt. */
+  backoffMs: number;
+  /** Sends of a compensation before the saga becomes COMPENSATION_FAILED. */
+  compensationMaxAttempts: number;
+}
+
+export const DEFAULT_PLACE_ORDER_TIMINGS: PlaceOrderTimings = {
+  stepTimeoutMs: 15_000,
+  paymentTimeoutMs: 20_000,
+  maxAttempts: 3,
+  backoffMs: 500,
+  compensationMaxAttempts: 5,
+};
+
+/** The payment id of an order's payment. @example paymentIdOf('o-1') === 'pay_o-1' */
+export function paymentIdOf(orderId: string): string {
+  return `pay_${orderId}`;
+}
+
+/** Saga data from the event that starts the saga. */
+export function placeOrderData(e: PayloadOf<'OrderPaymentRequested'>): PlaceOrderData {
+  return {
+    orderId: e.orderId,
+    customerId: e.customerId,
+    items: e.items.map((i) => ({ productId: i.productId, quantity: i.quantity, unitPriceCents: i.unitPriceCents })),
+    amountCents: e.amountCents,
+    currency: e.currency,
+    paymentId: paymentIdOf(e.orderId),
+  };
+}
+
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
+
+/** FailOrder carries an ErrorCode; the engine's failure code is a plain string (STEP_TIMEOUT is one). */
+function errorCodeOf(failure: SagaFailure): ErrorCode {
+  return ERROR_CODES.has(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
+}
+
+/**
+ * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING, reserve stock, pay (the
+ * pivot), then confirm the order and commit the stock (both retried until they succeed). A failure
+ * compensates in reverse: refund (only if the payment's outcome is unknown), release the stock,
+ * fail the order with the failing step's code and reason. Steps whose outcome is unknown after a
+ * timeout compensate themselves too (the participants' compensations are reverse-if-applied).
+ */
+export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS): SagaDefinition<PlaceOrderData> {
+  const retry = { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs };
+  const untilSuccess = { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 };
+  return defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, {
+    timeoutMs: t.stepTimeoutMs,
+    retry,
+    compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
+  })
+    .step('markPaymentPending', {
+      invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderPaymentPending', payload: { orderId: d.orderId } }),
+      onReply: { OrderPaymentPendingMarked: 'success', OrderPaymentPendingRejected: 'failure' },
+      compensate: {
+        command: (d, failure) => ({
+          participant: TOPICS.orderCommands,
+          type: 'FailOrder',
+          payload: { orderId: d.orderId, code: errorCodeOf(failure), reason: failure.reason },
+        }),
+        onReply: 'OrderFailed',
+      },
+      compensateOnTimeout: true,
+    })
+    .step('reserveStock', {
+      invoke: (d) => ({
+        participant: TOPICS.inventoryCommands,
+        type: 'ReserveStock',
+        payload: { orderId: d.orderId, items: d.items.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
+      }),
+      onReply: { StockReserved: 'success', StockReservationFailed: 'failure' },
+      compensate: {
+        command: (d) => ({ participant: TOPICS.inventoryCommands, type: 'ReleaseStock', payload: { orderId: d.orderId } }),
+        onReply: 'StockReleased',
+      },
+      compensateOnTimeout: true,
+    })
+    .step('processPayment', {
+      invoke: (d) => ({
+        participant: TOPICS.paymentCommands,
+        type: 'ProcessPayment',
+        payload: {
+          orderId: d.orderId,
+          paymentId: d.paymentId,
+          customerId: d.customerId,
+          amountCents: d.amountCents,
+          currency: d.currency,
+        },
+      }),
+      onReply: { PaymentCompleted: 'success', PaymentFailed: 'failure' },
+      compensate: {
+        command: (d) => ({
+          participant: TOPICS.paymentCommands,
+          type: 'RefundPayment',
+          payload: { orderId: d.orderId, paymentId: d.paymentId },
+        }),
+        onReply: 'PaymentRefunded',
+      },
+      compensateOnTimeout: true,
+      timeoutMs: t.paymentTimeoutMs,
+    })
+    .step('confirmOrder', {
+      invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'ConfirmOrder', payload: { orderId: d.orderId } }),
+      onReply: { OrderPlaced: 'success' },
+      retryUntilSuccess: true,
+      retry: untilSuccess,
+    })
+    .step('commitStock', {
+      invoke: (d) => ({ participant: TOPICS.inventoryCommands, type: 'CommitStock', payload: { orderId: d.orderId } }),
+      onReply: { StockCommitted: 'success' },
+      retryUntilSuccess: true,
+      retry: untilSuccess,
+    })
+    .build();
+}

@@ -1,0 +1,149 @@
+import type { Queryable } from '@saga/postgres';
+import {
+  SagaConflictError,
+  type DeadlineKind,
+  type SagaFailure,
+  type SagaHistoryRecord,
+  type SagaInstance,
+  type SagaStatus,
+  type SagaStore,
+  type SagaUpdate,
+} from '@saga/saga';
+
+/** A saga_instances row as pg returns it (timestamptz → Date, jsonb → value, int → number). */
+export interface SagaInstanceRow {
+  id: string;
+  type: string;
+  status: SagaStatus;
+  current_step: string;
+  attempt: number;
+  data: unknown;
+  pending_command_ids: string[];
+  deadline_at: Date | null;
+  deadline_kind: DeadlineKind | null;
+  failure: SagaFailure | null;
+  version: number;
+  history_size: number;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export const SAGA_COLUMNS =
+  'id, type, status, current_step, attempt, data, pending_command_ids, deadline_at, deadline_kind, failure, version, history_size, created_at, updated_at';
+
+// Batches travel as one jsonb parameter expanded by jsonb_to_recordset: one statement per kind of
+// change whatever the batch size, and no RETURNING (the nested-loop trap of DESIGN §4). The UPDATE
+// also gets the ids as an array: without `s.id = ANY($2)` the planner hash-joins the batch against
+// a Seq Scan of the whole table; with it, an Index Scan on the primary key feeds the join.
+const RECORD = `id text, type text, status text, current_step text, attempt int, data jsonb, pending_command_ids jsonb,
+  deadline_at timestamptz, deadline_kind text, failure jsonb, version int, history_size int,
+  created_at timestamptz, updated_at timestamptz, expected_version int`;
+
+const INSERT_SQL = `
+  INSERT INTO saga_instances (${SAGA_COLUMNS})
+  SELECT ${SAGA_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS t(${RECORD})`;
+
+export const UPDATE_SQL = `
+  UPDATE saga_instances s SET
+    status = t.status, current_step = t.current_step, attempt = t.attempt, data = t.data,
+    pending_command_ids = t.pending_command_ids, deadline_at = t.deadline_at, deadline_kind = t.deadline_kind,
+    failure = t.failure, version = t.version, history_size = t.history_size, updated_at = t.updated_at
+  FROM jsonb_to_recordset($1::jsonb) AS t(${RECORD})
+  WHERE s.id = ANY($2::text[]) AND s.id = t.id AND s.version = t.expected_version`;
+
+const HISTORY_SQL = `
+  INSERT INTO saga_history (saga_id, seq, at, step, event, detail)
+  SELECT saga_id, seq, at, step, event, detail
+  FROM jsonb_to_recordset($1::jsonb) AS t(saga_id text, seq int, at timestamptz, step text, event text, detail jsonb)`;
+
+// Locks in id order so two transactions with overlapping batches cannot deadlock.
+export const LOAD_SQL = `SELECT ${SAGA_COLUMNS} FROM saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
+
+export const CLAIM_DUE_SQL = `
+  SELECT ${SAGA_COLUMNS} FROM saga_instances
+  WHERE deadline_at <= $1
+  ORDER BY deadline_at
+  LIMIT $2
+  FOR UPDATE SKIP LOCKED`;
+
+/**
+ * The orchestrator's {@link SagaStore} on PostgreSQL. Runs on the caller's transaction, so the
+ * instances, their history and the outbox rows of the commands commit together.
+ */
+export class PgSagaStore implements SagaStore<Queryable> {
+  async loadForUpdate(tx: Queryable, ids: readonly string[]): Promise<SagaInstance[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await tx.query<SagaInstanceRow>(LOAD_SQL, [ids]);
+    return rows.map(instanceOf);
+  }
+
+  async claimDue(tx: Queryable, now: Date, limit: number): Promise<SagaInstance[]> {
+    const { rows } = await tx.query<SagaInstanceRow>(CLAIM_DUE_SQL, [now, limit]);
+    return rows.map(instanceOf);
+  }
+
+  async insert(tx: Queryable, instances: readonly SagaInstance[]): Promise<void> {
+    if (instances.length === 0) return;
+    try {
+      await tx.query(INSERT_SQL, [JSON.stringify(instances.map((i) => recordOf(i, 0)))]);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`);
+      throw err;
+    }
+  }
+
+  async update(tx: Queryable, updates: readonly SagaUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const records = updates.map((u) => recordOf(u.instance, u.expectedVersion));
+    const res = await tx.query(UPDATE_SQL, [JSON.stringify(records), records.map((r) => r.id)]);
+    if (res.rowCount !== updates.length) {
+      throw new SagaConflictError(`${updates.length - (res.rowCount ?? 0)} of ${updates.length} sagas changed concurrently`);
+    }
+  }
+
+  async appendHistory(tx: Queryable, entries: readonly SagaHistoryRecord[]): Promise<void> {
+    if (entries.length === 0) return;
+    const records = entries.map((e) => ({ saga_id: e.sagaId, seq: e.seq, at: e.at, step: e.step, event: e.event, detail: e.detail }));
+    await tx.query(HISTORY_SQL, [JSON.stringify(records)]);
+  }
+}
+
+/** Instance of a row. */
+export function instanceOf(r: SagaInstanceRow): SagaInstance {
+  return {
+    id: r.id,
+    type: r.type,
+    status: r.status,
+    currentStep: r.current_step,
+    attempt: r.attempt,
+    data: r.data,
+    pendingCommandIds: r.pending_command_ids,
+    deadlineAt: r.deadline_at,
+    deadlineKind: r.deadline_kind,
+    failure: r.failure,
+    version: r.version,
+    historySize: r.history_size,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function recordOf(i: SagaInstance, expectedVersion: number) {
+  return {
+    id: i.id,
+    type: i.type,
+    status: i.status,
+    current_step: i.currentStep,
+    attempt: i.attempt,
+    data: i.data,
+    pending_command_ids: i.pendingCommandIds,
+    deadline_at: i.deadlineAt,
+    deadline_kind: i.deadlineKind,
+    failure: i.failure,
+    version: i.version,
+    history_size: i.historySize,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+    expected_version: expectedVersion,
+  };
+}

@@ -1,0 +1,57 @@
+import { isMessageType, parsePayload, TOPICS, type Envelope } from '@saga/contracts';
+import type { IncomingMessage, OutgoingMessage } from '@saga/messaging';
+import type { Queryable } from '@saga/postgres';
+import type { SagaEngine, SagaEvent } from '@saga/saga';
+import type { Logger } from 'pino';
+import { PLACE_ORDER, placeOrderData } from './place-order.saga';
+import { commandMessages } from './saga-commands';
+
+/**
+ * The orchestrator's Kafka side: `OrderPaymentRequested` on order.events starts a place-order saga
+ * (other order events are not for us), replies on orchestrator.replies advance sagas. A whole batch
+ * is applied in one engine call inside the consumer's transaction (inbox + sagas + outbox).
+ */
+export class SagaMessagesHandler {
+  readonly topics = [TOPICS.orderEvents, TOPICS.orchestratorReplies] as const;
+
+  constructor(
+    private readonly engine: SagaEngine<Queryable>,
+    private readonly logger: Logger,
+  ) {}
+
+  readonly handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+    const events: SagaEvent[] = [];
+    const causes: Envelope[] = [];
+    for (const m of messages) {
+      const event = this.eventOf(m);
+      if (!event) continue;
+      events.push(event);
+      causes.push(m.envelope);
+    }
+    const outcomes = await this.engine.apply(tx, events);
+    for (const o of outcomes) {
+      if (o.ignored) this.logger.debug({ sagaId: o.event.sagaId, event: o.event.kind, reason: o.ignored }, 'saga event ignored');
+    }
+    return commandMessages(outcomes, causes);
+  };
+
+  /** Throws a ZodError for a malformed payload of a known type: the consumer dead-letters it. */
+  private eventOf(m: IncomingMessage): SagaEvent | null {
+    const env = m.envelope;
+    if (m.topic === TOPICS.orderEvents) {
+      if (env.type !== 'OrderPaymentRequested') return null;
+      const payload = parsePayload('OrderPaymentRequested', env.payload);
+      return { kind: 'start', sagaType: PLACE_ORDER, sagaId: payload.orderId, data: placeOrderData(payload) };
+    }
+    if (!isMessageType(env.type)) {
+      this.logger.warn({ sagaId: env.sagaId, type: env.type, messageId: env.id }, 'reply of an unknown type skipped');
+      return null;
+    }
+    const payload = parsePayload(env.type, env.payload);
+    return {
+      kind: 'reply',
+      sagaId: env.sagaId,
+      reply: { type: env.type, causationId: env.causationId, payload, messageId: env.id },
+    };
+  }
+}

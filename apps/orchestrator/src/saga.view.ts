@@ -1,0 +1,105 @@
+import type { HistoryEntry, SagaDefinition, SagaInstance } from '@saga/saga';
+
+/** A saga as the operator API shows it. */
+export interface SagaView {
+  id: string;
+  type: string;
+  status: string;
+  currentStep: string;
+  attempt: number;
+  failure: { code: string; reason: string; step: string } | null;
+  deadlineAt: string | null;
+  version: number;
+  data: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type StepState = 'PENDING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'COMPENSATING' | 'COMPENSATED' | 'COMPENSATION_FAILED';
+
+/** One step of the timeline, derived from the history. */
+export interface StepView {
+  name: string;
+  state: StepState;
+  attempts: number;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  compensationAttempts: number;
+}
+
+export function sagaView(i: SagaInstance): SagaView {
+  return {
+    id: i.id,
+    type: i.type,
+    status: i.status,
+    currentStep: i.currentStep,
+    attempt: i.attempt,
+    failure: i.failure,
+    deadlineAt: i.deadlineAt?.toISOString() ?? null,
+    version: i.version,
+    data: i.data,
+    createdAt: i.createdAt.toISOString(),
+    updatedAt: i.updatedAt.toISOString(),
+  };
+}
+
+/**
+ * Per-step timeline with timings: when the step's command was first sent, when its outcome came
+ * (success, failure, compensated), how many sends it took.
+ */
+export function stepTimeline(def: SagaDefinition<unknown> | null, history: readonly HistoryEntry[]): StepView[] {
+  const names = def ? def.steps.map((s) => s.name) : [...new Set(history.map((h) => h.step))];
+  const steps = new Map<string, StepView>(
+    names.map((name) => [
+      name,
+      { name, state: 'PENDING', attempts: 0, startedAt: null, finishedAt: null, durationMs: null, compensationAttempts: 0 },
+    ]),
+  );
+  for (const h of history) {
+    const s = steps.get(h.step);
+    if (!s) continue;
+    const at = new Date(h.at);
+    const finish = (state: StepState) => {
+      s.state = state;
+      s.finishedAt = at.toISOString();
+      s.durationMs = s.startedAt ? at.getTime() - Date.parse(s.startedAt) : null;
+    };
+    switch (h.event) {
+      case 'COMMAND_SENT':
+        s.state = 'RUNNING';
+        s.startedAt = at.toISOString();
+        s.attempts++;
+        break;
+      case 'RETRY':
+        s.attempts++;
+        break;
+      case 'REPLY':
+        if (h.detail.outcome === 'success') finish('SUCCEEDED');
+        break;
+      case 'STEP_FAILED':
+        finish('FAILED');
+        break;
+      case 'COMPENSATION_SENT':
+      case 'COMPENSATION_RETRY':
+        s.state = 'COMPENSATING';
+        s.compensationAttempts++;
+        break;
+      case 'COMPENSATION_REPLY':
+        s.state = 'COMPENSATED';
+        s.finishedAt = at.toISOString();
+        break;
+      case 'COMPENSATION_FAILED':
+        s.state = 'COMPENSATION_FAILED';
+        break;
+      default:
+        break;
+    }
+  }
+  return [...steps.values()];
+}
+
+/** JSON shape of one history entry. */
+export function historyView(h: HistoryEntry) {
+  return { seq: h.seq, at: new Date(h.at).toISOString(), step: h.step, event: h.event, detail: h.detail };
+}

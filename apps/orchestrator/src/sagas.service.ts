@@ -1,0 +1,55 @@
+import { AppError, ErrorCode } from '@saga/contracts';
+import { enqueueOutbox } from '@saga/messaging';
+import type { Database, Queryable } from '@saga/postgres';
+import type { SagaEngine, SagaStatus } from '@saga/saga';
+import type { SagaQueryRepository } from './postgres/saga-query.repository';
+import { commandMessages } from './saga-commands';
+import { historyView, sagaView, stepTimeline, type SagaView } from './saga.view';
+
+/** Operator view and actions on sagas. */
+export class SagasService {
+  constructor(
+    private readonly db: Database,
+    private readonly engine: SagaEngine<Queryable>,
+    private readonly relay: { wake(): void },
+    private readonly queries: SagaQueryRepository,
+  ) {}
+
+  async list(f: { status?: SagaStatus; type?: string; limit: number; offset: number }) {
+    const rows = await this.queries.list(f);
+    const more = rows.length > f.limit;
+    return {
+      items: rows.slice(0, f.limit).map(sagaView),
+      limit: f.limit,
+      offset: f.offset,
+      nextOffset: more ? f.offset + f.limit : null,
+    };
+  }
+
+  async get(id: string) {
+    const instance = await this.queries.get(id);
+    if (!instance) throw new AppError(ErrorCode.NotFound, `saga ${id} not found`);
+    const history = await this.queries.history(id);
+    let def = null;
+    try {
+      def = this.engine.definition(instance.type);
+    } catch {
+      // a saga of a type this version no longer defines: show its history as recorded
+    }
+    return { ...sagaView(instance), steps: stepTimeline(def, history), history: history.map(historyView) };
+  }
+
+  /** COMPENSATION_FAILED → re-send the stuck compensation; 404 unknown, 409 any other status. */
+  async retry(id: string): Promise<SagaView> {
+    const result = await this.db.transaction(async (tx) => {
+      const [outcome] = await this.engine.apply(tx, [{ kind: 'retryCompensation', sagaId: id }]);
+      if (!outcome.instance) throw new AppError(ErrorCode.NotFound, `saga ${id} not found`);
+      if (outcome.ignored) throw new AppError(ErrorCode.Conflict, outcome.ignored, { status: outcome.instance.status });
+      const messages = commandMessages([outcome], [null]);
+      await enqueueOutbox(tx, messages);
+      return outcome.instance;
+    });
+    this.relay.wake();
+    return sagaView(result);
+  }
+}
