@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '@saga/postgres';
+import { CLAIM_INBOX_SQL, KNOWN_INBOX_SQL, PRUNE_INBOX_SQL } from '../messaging.sql';
 import type { IncomingMessage } from '../ports';
 
 /**
@@ -15,10 +16,7 @@ export async function claimInbox(tx: Queryable, messages: readonly IncomingMessa
   if (n === 0) return [];
   const ids = new Array<string>(n);
   for (let i = 0; i < n; i++) ids[i] = messages[i].envelope.id.toLowerCase();
-  const { rows } = await tx.query<{ message_id: string }>(
-    'INSERT INTO inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id',
-    [ids],
-  );
+  const { rows } = await tx.query<{ message_id: string }>(CLAIM_INBOX_SQL, [ids]);
   const fresh = new Set<string>();
   for (const r of rows) fresh.add(r.message_id);
   const out: IncomingMessage[] = [];
@@ -36,10 +34,7 @@ export async function claimInbox(tx: Queryable, messages: readonly IncomingMessa
  */
 export async function knownInInbox(db: Queryable, messages: readonly IncomingMessage[]): Promise<Set<string>> {
   const ids = messages.map((m) => m.envelope.id.toLowerCase());
-  const { rows } = await db.query<{ message_id: string }>(
-    'SELECT message_id FROM inbox WHERE message_id = ANY($1::uuid[])',
-    [ids],
-  );
+  const { rows } = await db.query<{ message_id: string }>(KNOWN_INBOX_SQL, [ids]);
   return new Set(rows.map((r) => r.message_id));
 }
 
@@ -54,11 +49,7 @@ export async function knownInInbox(db: Queryable, messages: readonly IncomingMes
 export async function pruneInbox(db: Database, days: number, chunk = 5_000): Promise<number> {
   let removed = 0;
   for (;;) {
-    const res = await db.query(
-      `DELETE FROM inbox WHERE message_id IN (
-         SELECT message_id FROM inbox WHERE received_at < now() - $1::float8 * interval '1 day' ORDER BY received_at LIMIT $2)`,
-      [days, chunk],
-    );
+    const res = await db.query(PRUNE_INBOX_SQL, [days, chunk]);
     const n = res.rowCount ?? 0;
     removed += n;
     if (n < chunk) return removed;

@@ -3,6 +3,7 @@ import type { Envelope } from '@saga/contracts';
 import type { Database } from '@saga/postgres';
 import { envelopeFromHeaders, isEnvelopeHeader } from '../envelope';
 import { pruneInbox } from '../inbox/inbox.repository';
+import { CLAIM_OUTBOX_SQL } from '../messaging.sql';
 import type { MessageProducer, OutgoingMessage } from '../ports';
 
 export interface OutboxRelayOptions {
@@ -155,11 +156,7 @@ export class OutboxRelay {
   private publishRound(): Promise<number> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK]);
-      const { rows } = await tx.query<OutboxRow>(
-        `DELETE FROM outbox WHERE id IN (SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING id, topic, key, headers, payload`,
-        [this.batchSize],
-      );
+      const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize]);
       const n = rows.length;
       if (n === 0) return 0;
       // RETURNING has no order: restore the commit order of the ids.

@@ -1,5 +1,6 @@
 import type { Queryable } from '@saga/postgres';
 import { envelopeHeaders } from '../envelope';
+import { INSERT_OUTBOX_SQL } from '../messaging.sql';
 import type { OutgoingMessage } from '../ports';
 
 /**
@@ -30,11 +31,6 @@ export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMe
     headers[i] = JSON.stringify(h);
     payloads[i] = m.envelope.payload === undefined ? null : JSON.stringify(m.envelope.payload);
   }
-  // WITH ORDINALITY + ORDER BY: ids follow the caller's order, which the relay publishes in.
-  await tx.query(
-    `INSERT INTO outbox (topic, key, headers, payload)
-     SELECT t, k, h, p FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) WITH ORDINALITY AS u(t, k, h, p, n)
-     ORDER BY n`,
-    [topics, keys, headers, payloads],
-  );
+  // Ids follow the caller's order (WITH ORDINALITY ... ORDER BY), which the relay publishes in.
+  await tx.query(INSERT_OUTBOX_SQL, [topics, keys, headers, payloads]);
 }
