@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { KafkaBroker } from '@saga/messaging';
 import { brokerList, createLogger, loadConfig } from '@saga/nest-kit';
 import { SERVICE, startInventory } from './inventory.app';
@@ -9,7 +10,8 @@ async function main(): Promise<void> {
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   const broker = new KafkaBroker({ brokers: brokerList(env.KAFKA_BROKERS), clientId: SERVICE, logger });
   const inventory = await startInventory(env, logger, broker);
-  logger.info({ port: env.PORT, db: env.DB_NAME }, 'inventory service ready');
+  const { port } = inventory.app.getHttpServer().address() as AddressInfo;
+  logger.info({ port, db: env.DB_NAME }, 'inventory service ready');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
 import { createLogger, loadConfig } from '@saga/nest-kit';
 import { SERVICE, startWallet } from './wallet.app';
 import { WalletEnvSchema } from './wallet.config';
@@ -7,7 +8,8 @@ async function main(): Promise<void> {
   const env = loadConfig(WalletEnvSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   const wallet = await startWallet(env, logger);
-  logger.info({ port: env.PORT, db: env.DB_NAME }, 'wallet service ready');
+  const { port } = wallet.app.getHttpServer().address() as AddressInfo;
+  logger.info({ port, db: env.DB_NAME }, 'wallet service ready');
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;

@@ -1,0 +1,97 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
+import { openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
+import type { PgDatabase } from '@saga/postgres';
+import type { Logger } from 'pino';
+import { PaymentCommandsHandler, type WalletAnswers } from './payment-commands.handler';
+import type { PaymentEnv } from './payment.config';
+import { PAYMENT_MIGRATIONS } from './payment.migrations';
+import { PaymentModule } from './payment.module';
+import { ReversalReconciler } from './reversal.reconciler';
+import { WalletClient } from './wallet.client';
+
+export const SERVICE = 'payment';
+
+export interface RunningPayment {
+  app: NestFastifyApplication;
+  db: PgDatabase;
+  reconciler: ReversalReconciler;
+  readiness: Readiness;
+  /** Stops consuming, the reconciler and the relay, closes HTTP and the pool (not the broker). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Database + migrations → HTTP → relay + reconciler + consumer → ready. Used by main.ts and the
+ * integration test (which passes its own broker and private topics).
+ */
+export async function startPayment(env: PaymentEnv, logger: Logger, broker: MessageBroker): Promise<RunningPayment> {
+  const readiness = new Readiness(['db', 'consumer']);
+  const db = await openServiceDatabase({
+    serverUrl: env.DATABASE_URL,
+    name: env.DB_NAME,
+    migrations: [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS],
+    poolSize: env.DB_POOL_SIZE,
+  });
+  readiness.markReady('db');
+  const app = await startHttpApp({ service: SERVICE, module: PaymentModule.register(db), port: env.PORT, host: env.HOST, logger, readiness });
+
+  const wallet = new WalletClient({
+    baseUrl: env.WALLET_URL.replace(/\/$/, ''),
+    timeoutMs: env.WALLET_TIMEOUT_MS,
+    maxAttempts: env.WALLET_MAX_ATTEMPTS,
+    totalTimeoutMs: env.WALLET_TOTAL_TIMEOUT_MS,
+    backoffMs: env.WALLET_BACKOFF_MS,
+    logger,
+  });
+  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  relay.start();
+  const reconciler = new ReversalReconciler(db, wallet, logger, { intervalMs: env.RECONCILE_INTERVAL_MS });
+  reconciler.start();
+  const handler = new PaymentCommandsHandler(
+    db,
+    wallet,
+    logger,
+    { replies: env.REPLIES_TOPIC, events: env.EVENTS_TOPIC },
+    { walletConcurrency: env.WALLET_CONCURRENCY, reversalDelayMs: env.RECONCILE_INTERVAL_MS },
+  );
+  let subscription: Subscription | undefined;
+  try {
+    subscription = await startTransactionalConsumer<WalletAnswers>({
+      broker,
+      db,
+      relay,
+      groupId: env.KAFKA_GROUP_ID,
+      topics: [env.COMMANDS_TOPIC],
+      logger,
+      prepare: handler.prepare,
+      handle: handler.handle,
+    });
+    await subscription.ready;
+  } catch (err) {
+    await reconciler.stop();
+    await relay.stop();
+    await app.close();
+    await db.close();
+    throw err;
+  }
+  readiness.markReady('consumer');
+
+  let stopped = false;
+  return {
+    app,
+    db,
+    reconciler,
+    readiness,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      readiness.markNotReady('consumer', 'shutting down');
+      await subscription?.close();
+      await reconciler.stop();
+      await relay.stop();
+      await app.close();
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,134 @@
+import { ErrorCode } from '@saga/contracts';
+import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import type { Logger } from 'pino';
+
+export interface WalletClientOptions {
+  baseUrl: string;
+  /** Timeout of one try. */
+  timeoutMs: number;
+  /** Tries, the first included. */
+  maxAttempts: number;
+  /** Bound on all tries and backoff of one call. */
+  totalTimeoutMs: number;
+  /** First backoff delay; then exponential with full jitter, capped at 1 s. */
+  backoffMs: number;
+  logger: Logger;
+}
+
+export type DebitResult =
+  | { outcome: 'APPLIED'; attempts: number }
+  | { outcome: 'REJECTED'; code: ErrorCode; reason: string; attempts: number }
+  | { outcome: 'UNAVAILABLE'; reason: string; attempts: number };
+
+export type ReverseResult =
+  | { outcome: 'REVERSED' | 'NOTHING_TO_REVERSE'; attempts: number }
+  | { outcome: 'UNAVAILABLE'; reason: string; attempts: number };
+
+/** A try whose outcome is unknown or transient (network, timeout, 5xx, unexpected answer): retry it. */
+class RetryableWalletError extends Error {}
+
+/** The wallet's definite refusals of a debit (anything else is retried). */
+const REJECTIONS: Record<string, ErrorCode> = {
+  INSUFFICIENT_FUNDS: ErrorCode.InsufficientFunds,
+  UNKNOWN_CUSTOMER: ErrorCode.UnknownCustomer,
+  CONFLICT: ErrorCode.Conflict,
+  VALIDATION_FAILED: ErrorCode.ValidationFailed,
+};
+
+type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number };
+
+/**
+ * The wallet's internal API, called with an idempotency key (the payment id): each try has its own
+ * timeout; failed tries are retried with exponential backoff and full jitter, bounded in tries and
+ * in total time, and every retry is logged with the order id. Never throws: reaching the bound is an
+ * UNAVAILABLE result (the outcome of a debit is then unknown). Keep-alive comes from fetch's
+ * (undici's) default connection pool.
+ */
+export class WalletClient {
+  constructor(private readonly o: WalletClientOptions) {}
+
+  async debit(d: { paymentId: string; orderId: string; customerId: string; amountCents: number; currency: string }): Promise<DebitResult> {
+    const body = {
+      paymentId: d.paymentId,
+      customerId: d.customerId,
+      amountCents: d.amountCents,
+      currency: d.currency,
+      description: `order ${d.orderId}`,
+    };
+    const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', body);
+    if ('unavailable' in r) return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts };
+    if (r.status === 200) return { outcome: 'APPLIED', attempts: r.attempts };
+    const code = REJECTIONS[r.body.code as string];
+    return { outcome: 'REJECTED', code, reason: typeof r.body.message === 'string' ? r.body.message : code, attempts: r.attempts };
+  }
+
+  async reverse(r: { paymentId: string; orderId: string }): Promise<ReverseResult> {
+    const path = `/internal/debits/${encodeURIComponent(r.paymentId)}/reverse`;
+    const res = await this.call('reverse', r.orderId, r.paymentId, path, { description: `refund for order ${r.orderId}` });
+    if ('unavailable' in res) return { outcome: 'UNAVAILABLE', reason: res.unavailable, attempts: res.attempts };
+    return { outcome: res.body.status === 'REVERSED' ? 'REVERSED' : 'NOTHING_TO_REVERSE', attempts: res.attempts };
+  }
+
+  private async call(op: 'debit' | 'reverse', orderId: string, paymentId: string, path: string, body: unknown): Promise<CallResult> {
+    let attempts = 0;
+    let lastError = 'no answer';
+    const retries = retry(
+      handleWhen((err) => err instanceof RetryableWalletError),
+      {
+        maxAttempts: this.o.maxAttempts - 1, // cockatiel counts retries
+        backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: this.o.backoffMs, maxDelay: 1_000 }),
+      },
+    );
+    retries.onRetry((e) => {
+      this.o.logger.warn({ orderId, paymentId, op, attempt: attempts, delayMs: Math.round(e.delay), error: lastError }, 'wallet call failed; retrying');
+    });
+    const policy = wrap(timeout(this.o.totalTimeoutMs, TimeoutStrategy.Aggressive), retries);
+    try {
+      return await policy.execute(async ({ signal }) => {
+        attempts++;
+        try {
+          return { ...(await this.try(op, path, body, signal)), attempts };
+        } catch (err) {
+          lastError = err instanceof Error ? err.message : String(err);
+          throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
+        }
+      });
+    } catch (err) {
+      const why = err instanceof RetryableWalletError ? lastError : `no answer within ${this.o.totalTimeoutMs} ms (last: ${lastError})`;
+      const reason = `wallet unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
+      this.o.logger.warn({ orderId, paymentId, op, attempts, error: why }, 'wallet unavailable');
+      return { unavailable: reason, attempts };
+    }
+  }
+
+  /** One HTTP try. Resolves with a definite answer; throws RetryableWalletError otherwise. */
+  private async try(op: 'debit' | 'reverse', path: string, body: unknown, outer: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
+    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.o.timeoutMs)]);
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(`${this.o.baseUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal,
+      });
+      text = await res.text();
+    } catch (err) {
+      if (signal.aborted) throw new RetryableWalletError(`timed out after ${this.o.timeoutMs} ms`);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new RetryableWalletError(cause?.code ?? cause?.message ?? (err as Error).message);
+    }
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      throw new RetryableWalletError(`wallet answered ${res.status} with a body that is not JSON`);
+    }
+    if (res.status === 200) return { status: 200, body: parsed };
+    // Only a definite refusal ends a debit; anything else (5xx, 429, a missing route) is retried.
+    const code = typeof parsed.code === 'string' ? parsed.code : undefined;
+    if (op === 'debit' && res.status >= 400 && res.status < 500 && code && code in REJECTIONS) return { status: res.status, body: parsed };
+    throw new RetryableWalletError(`wallet answered ${res.status}${code ? ` ${code}` : ''}`);
+  }
+}
