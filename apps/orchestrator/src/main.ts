@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
   const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
   const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
-  const handler = new SagaMessagesHandler(engine, logger);
+  const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
   let subscription: Subscription | null = null;
 
   await startHttpApp({
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     broker,
     db,
     relay,
-    groupId: SERVICE,
+    groupId: env.CONSUMER_GROUP,
     topics: handler.topics,
     logger,
     handle: handler.handle,

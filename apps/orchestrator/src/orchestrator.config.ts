@@ -1,3 +1,4 @@
+import { TOPICS } from '@saga/contracts';
 import { BaseEnvSchema, DbNameSchema } from '@saga/nest-kit';
 import { z } from 'zod';
 
@@ -18,6 +19,11 @@ export const OrchestratorEnvSchema = BaseEnvSchema.extend({
   /** Sends of a compensation before the saga is COMPENSATION_FAILED. */
   COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   TIMER_POLL_MS: ms(200),
+  /** Kafka consumer group; a private one (with private source topics) isolates a test run. */
+  CONSUMER_GROUP: z.string().min(1).default('orchestrator'),
+  /** Where saga-starting order events and participants' replies are read from. */
+  ORDER_EVENTS_TOPIC: z.string().min(1).default(TOPICS.orderEvents),
+  REPLIES_TOPIC: z.string().min(1).default(TOPICS.orchestratorReplies),
   TIMER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnvSchema>;

@@ -12,12 +12,20 @@ import { commandMessages } from './saga-commands';
  * is applied in one engine call inside the consumer's transaction (inbox + sagas + outbox).
  */
 export class SagaMessagesHandler {
-  readonly topics = [TOPICS.orderEvents, TOPICS.orchestratorReplies] as const;
+  /** What to subscribe to. */
+  readonly topics: readonly string[];
 
   constructor(
     private readonly engine: SagaEngine<Queryable>,
     private readonly logger: Logger,
-  ) {}
+    // tests run on private topics
+    private readonly source: { orderEvents: string; replies: string } = {
+      orderEvents: TOPICS.orderEvents,
+      replies: TOPICS.orchestratorReplies,
+    },
+  ) {
+    this.topics = [source.orderEvents, source.replies];
+  }
 
   readonly handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const events: SagaEvent[] = [];
@@ -38,11 +46,12 @@ export class SagaMessagesHandler {
   /** Throws a ZodError for a malformed payload of a known type: the consumer dead-letters it. */
   private eventOf(m: IncomingMessage): SagaEvent | null {
     const env = m.envelope;
-    if (m.topic === TOPICS.orderEvents) {
+    if (m.topic === this.source.orderEvents) {
       if (env.type !== 'OrderPaymentRequested') return null;
       const payload = parsePayload('OrderPaymentRequested', env.payload);
       return { kind: 'start', sagaType: PLACE_ORDER, sagaId: payload.orderId, data: placeOrderData(payload) };
     }
+    if (m.topic !== this.source.replies) return null;
     if (!isMessageType(env.type)) {
       this.logger.warn({ sagaId: env.sagaId, type: env.type, messageId: env.id }, 'reply of an unknown type skipped');
       return null;
