@@ -17,8 +17,10 @@ export interface KafkaConsumerTuning {
 /** One partition's queue: fetched messages wait here, batches leave in offset order. */
 class PartitionLane {
   queue: Record_[] = [];
-  /** Highest offset ever queued while owned: a re-fetch after a rebalance is skipped up to it. */
+  /** Highest offset queued while owned: a re-fetch after a rebalance is skipped up to it. */
   lastQueued = -1n;
+  /** Highest offset handed to the handler: everything up to it is handled or in hand. */
+  lastTaken = -1n;
   /** Bumped when the partition is revoked; a batch taken under an older lease is not committed. */
   lease = 0;
   owned = true;
@@ -109,6 +111,9 @@ export class KafkaSubscription implements Subscription {
       rebalanceTimeout: Math.max(sessionTimeout, 20_000),
       heartbeatInterval: o.heartbeatIntervalMs ?? 1_000,
       maxWaitTime: o.maxWaitTimeMs ?? 500,
+      // Bounded fetches: memory per fetch stays small and busy partitions do not starve the others.
+      maxBytes: 8 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
       deserializers: { key: stringDeserializer, headerKey: stringDeserializer, headerValue: stringDeserializer },
     });
     this.consumer.on('consumer:group:join', (p) => this.onAssignment(p.assignments ?? []));
@@ -171,7 +176,11 @@ export class KafkaSubscription implements Subscription {
     if (this.closing) return;
     // The library tears a stream down on some errors; start a new one from the committed offsets.
     this.logger.warn('consumer stream closed unexpectedly; reopening');
-    for (const lane of this.lanes.values()) this.dropQueued(lane);
+    for (const lane of this.lanes.values()) {
+      // The new stream starts at the committed offsets: accept again what was queued but not taken.
+      this.dropQueued(lane);
+      lane.lastQueued = lane.lastTaken;
+    }
     this.scheduleReopen();
   }
 
@@ -186,6 +195,10 @@ export class KafkaSubscription implements Subscription {
   private onAssignment(assignments: readonly { topic: string; partitions: number[] }[]): void {
     const owned = new Set<string>();
     for (const a of assignments) for (const p of a.partitions) owned.add(`${a.topic}:${p}`);
+    const before = [...this.lanes.entries()].filter(([, l]) => l.owned).map(([k]) => k);
+    if (before.length !== owned.size || before.some((k) => !owned.has(k))) {
+      this.logger.info({ partitions: [...owned].sort() }, 'partitions assigned');
+    }
     for (const [key, lane] of this.lanes) {
       if (owned.has(key)) continue;
       if (lane.owned) {
@@ -193,6 +206,7 @@ export class KafkaSubscription implements Subscription {
         lane.lease++;
         this.dropQueued(lane);
         lane.lastQueued = -1n;
+        lane.lastTaken = -1n;
         this.toCommit.delete(key);
       }
       if (!lane.running) this.lanes.delete(key);
@@ -273,6 +287,7 @@ export class KafkaSubscription implements Subscription {
       this.queued -= records.length;
       this.maybeResume();
       const lease = lane.lease;
+      lane.lastTaken = records[records.length - 1].offset;
       const batch = new Array<IncomingMessage>(records.length);
       for (let i = 0; i < records.length; i++) batch[i] = decodeRecord(records[i]);
       if (!(await this.deliver(lane, lease, batch))) return;

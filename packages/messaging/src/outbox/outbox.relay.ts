@@ -28,9 +28,10 @@ interface OutboxRow {
   payload: unknown;
 }
 
-// Advisory lock (per database) taken by a publishing round: with several relay instances on one
-// outbox only one publishes at a time, so a saga's messages keep their id order across rounds.
-const RELAY_LOCK = 7311002;
+// Advisory lock taken by a publishing round: with several relay instances on one outbox only one
+// publishes at a time, so a saga's messages keep their id order across rounds. Keyed by the outbox
+// table's oid so services sharing a database in separate schemas do not wait for each other.
+const RELAY_LOCK_SQL = "SELECT pg_advisory_xact_lock(7311002, 'outbox'::regclass::oid::int)";
 const MAX_FAILURE_BACKOFF_MS = 5_000;
 
 /**
@@ -155,7 +156,7 @@ export class OutboxRelay {
   /** One claim → send → delete → commit; returns the number of rows published. */
   private publishRound(): Promise<number> {
     return this.db.transaction(async (tx) => {
-      await tx.query('SELECT pg_advisory_xact_lock($1)', [RELAY_LOCK]);
+      await tx.query(RELAY_LOCK_SQL);
       const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize]);
       const n = rows.length;
       if (n === 0) return 0;
