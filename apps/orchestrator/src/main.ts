@@ -74,6 +74,7 @@ async function main(): Promise<void> {
     topics: handler.topics,
     logger,
     handle: handler.handle,
+    concurrency: env.CONSUMER_CONCURRENCY,
   });
   subscription = consumer;
   await consumer.ready;
