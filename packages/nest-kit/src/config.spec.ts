@@ -26,7 +26,9 @@ describe('loadConfig', () => {
       assert.match(err.message, /LOG_LEVEL .*"loud"/);
       return true;
     });
-    assert.throws(() => loadConfig(BaseEnvSchema, {}), /PORT .*\(not set\)/);
+    assert.throws(() => loadConfig(BaseEnvSchema, {}), /PORT is required \(not set\)/);
+    assert.throws(() => loadConfig(Schema, { PORT: 'abc' }), /invalid configuration: PORT must be a number \(got "abc"\)$/);
+    assert.throws(() => loadConfig(Schema, { PORT: '70000' }), /PORT must be at most 65535 \(got "70000"\)/);
   });
 
   it('splits broker lists', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { describeZodIssue } from './parse-with';
 
 /**
  * Environment every service reads. Services extend it with their own variables and override
@@ -32,12 +33,12 @@ export const BaseEnvSchema = z.object({
  * const env = loadConfig(WalletEnvSchema); // env.PORT is a number
  */
 export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(env, { error: describeZodIssue });
   if (result.success) return result.data as z.infer<S>;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.map(String).join('.') || '(environment)';
     const raw = issue.path.length > 0 ? env[String(issue.path[0])] : undefined;
-    return `${name} ${issue.message}${raw === undefined ? ' (not set)' : ` (got ${JSON.stringify(raw)})`}`;
+    return raw === undefined ? `${name} is required (not set)` : `${name} ${issue.message} (got ${JSON.stringify(raw)})`;
   });
   throw new Error(`invalid configuration: ${lines.join('; ')}`);
 }

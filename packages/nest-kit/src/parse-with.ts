@@ -11,11 +11,18 @@ const ARTICLE: Record<string, string> = {
   undefined: 'absent',
 };
 
-/** Plain-English problem for zod's built-in issues; schema-level custom messages still win. */
-function describeIssue(issue: RawIssue): string | undefined {
+/**
+ * Plain-English problem for zod's built-in issues, as a per-parse error map (schema-level custom
+ * messages still win).
+ *
+ * @example
+ * schema.safeParse(value, { error: describeZodIssue }); // "must be positive", "is required", ...
+ */
+export function describeZodIssue(issue: RawIssue): string | undefined {
   switch (issue.code) {
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
+      if (Number.isNaN(issue.input)) return 'must be a number';
       if (issue.expected === 'number' && typeof issue.input === 'number') return 'must be a finite number';
       return `must be ${ARTICLE[issue.expected] ?? `a ${issue.expected}`}`;
     case 'too_small': {
@@ -65,7 +72,7 @@ function fieldOf(path: readonly PropertyKey[], root: string): string {
  * const input = parseWith(z.object({ amount: MoneySchema.positive() }), req.body);
  */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, root = 'body'): z.infer<S> {
-  const result = schema.safeParse(value, { error: describeIssue });
+  const result = schema.safeParse(value, { error: describeZodIssue });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     // For unknown keys zod reports the object; name the offending key instead.
