@@ -19,6 +19,11 @@ export interface PaymentTopics {
  * the transaction (each order's calls in order, orders concurrently, bounded); `handle` records the
  * outcomes, ledger rows, owed reversals, replies and payment.events in the consumer's transaction.
  * A repeated command answers the recorded outcome without calling the wallet again.
+ *
+ * RefundPayment calls the wallet's reverse-if-applied synchronously (same bounded retries). When the
+ * wallet is down, the refund is made durable instead of failing the message: the payment becomes
+ * REFUNDED with a PENDING ledger row and a pending_reversals row in the same transaction, the reply
+ * goes out, and the reconciler finishes the wallet side (ledger row → COMPLETED) when it is back.
  */
 export class PaymentCommandsHandler {
   private readonly repo = new PaymentRepository();
