@@ -5,7 +5,7 @@
 //   node tools/kafka/kafka.ts status   exit 0 = running and answering, 1 = not answering, 3 = not running
 //
 // Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_DATA_DIR (.data/kafka),
-// KAFKA_BROKERS (use that cluster instead: only ensure the topics exist), KAFKA_START_TIMEOUT_MS (60000).
+// KAFKA_BROKERS (use that cluster instead: only ensure the topics exist), KAFKA_START_TIMEOUT_MS (120000).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -37,7 +37,7 @@ export interface KafkaOptions {
    * is killed when this process exits, so a test run or the stack never leaves it behind.
    */
   detached?: boolean;
-  /** Bound for "serving + topics created". Default KAFKA_START_TIMEOUT_MS or 60 s. */
+  /** Bound for "serving + topics created". Default KAFKA_START_TIMEOUT_MS or 120 s (a busy 2-core machine is slow). */
   startTimeoutMs?: number;
 }
 
@@ -75,7 +75,7 @@ function resolveOptions(opts: KafkaOptions = {}): ResolvedOptions {
     controllerPort: opts.controllerPort ?? intEnv('KAFKA_CONTROLLER_PORT', 19093, 65535),
     logFile: resolve(opts.logFile ?? join(dataDir, 'server.log')),
     detached: opts.detached ?? false,
-    startTimeoutMs: opts.startTimeoutMs ?? intEnv('KAFKA_START_TIMEOUT_MS', 60_000),
+    startTimeoutMs: opts.startTimeoutMs ?? intEnv('KAFKA_START_TIMEOUT_MS', 120_000),
   };
 }
 
@@ -177,7 +177,8 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function portInUse(port: number): Promise<boolean> {
+/** True when something accepts TCP connections on 127.0.0.1:`port`. */
+export function portInUse(port: number): Promise<boolean> {
   return new Promise((done) => {
     const socket = createConnection({ host: HOST, port });
     socket.once('connect', () => {
@@ -327,24 +328,27 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
   if (format.status !== 0) throw new Error(`Kafka StorageTool format failed (exit ${format.status}):\n${format.stdout}${format.stderr}`);
 
   mkdirSync(dirname(o.logFile), { recursive: true });
+  const javaArgs = ['-Xms256m', '-Xmx512m', '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props];
   const logFd = openSync(o.logFile, 'a');
   let child: ChildProcess;
   try {
     // Own process group: a Ctrl-C in the terminal reaches our supervisor, which stops Kafka last.
-    child = spawn('java', ['-Xms256m', '-Xmx512m', '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props], {
-      stdio: ['ignore', logFd, logFd],
-      detached: true,
-    });
+    child = o.detached
+      ? spawn('java', javaArgs, { stdio: ['ignore', logFd, logFd], detached: true })
+      : spawn('sh', ['-c', WATCHDOG_SH, 'kafka-watchdog', ...javaArgs], { stdio: ['pipe', 'pipe', logFd], detached: true });
   } finally {
     closeSync(logFd);
   }
-  const pid = child.pid;
-  if (pid === undefined) throw new Error('could not start java for Kafka');
-  writeFileSync(pidFile(o.dataDir), `${pid}\n`);
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `Kafka exited during start-up (code ${code}, signal ${signal}); last lines of ${o.logFile}:\n${logTail(o.logFile)}`;
   });
+  child.once('error', (err) => {
+    exited = `cannot run java (JDK 17+ is required for Kafka): ${err.message}`;
+  });
+  const pid = o.detached ? child.pid : await watchdogJavaPid(child);
+  if (pid === undefined) throw new Error(exited ?? 'could not start java for Kafka');
+  writeFileSync(pidFile(o.dataDir), `${pid}\n`);
   const killOnExit = (): void => {
     try {
       process.kill(pid, 'SIGKILL');
@@ -354,6 +358,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
   };
   // Never keep this process alive just for the broker; an attached broker dies with us instead.
   child.unref();
+  for (const stream of [child.stdin, child.stdout]) (stream as { unref?: () => void } | null)?.unref?.();
   if (!o.detached) process.once('exit', killOnExit);
 
   const handle: RunningKafka = {
@@ -374,6 +379,45 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
     throw new Error(`${(err as Error).message}${tail}`, { cause: err });
   }
   return handle;
+}
+
+// Attached mode runs java under this tiny shell: it reports java's pid, exits with java's status,
+// and when our end of its stdin closes (this process died, even by SIGKILL) it stops java, so a
+// killed test run or supervisor never leaves a broker behind.
+const WATCHDOG_SH = `
+exec 3<&0
+java "$@" </dev/null 1>&2 3<&- &
+pid=$!
+echo "$pid"
+( read -r _ <&3; kill -TERM "$pid" 2>/dev/null; i=0
+  while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+  kill -KILL "$pid" 2>/dev/null ) </dev/null >/dev/null 2>&1 &
+watcher=$!
+exec 3<&-
+wait "$pid"
+code=$?
+kill "$watcher" 2>/dev/null
+exit "$code"
+`;
+
+/** Reads the java pid the watchdog shell prints first. */
+function watchdogJavaPid(child: ChildProcess): Promise<number | undefined> {
+  return new Promise((done) => {
+    let buffer = '';
+    const finish = (pid: number | undefined): void => {
+      child.stdout?.removeAllListeners('data');
+      child.removeListener('exit', onExit);
+      done(pid);
+    };
+    const onExit = (): void => finish(undefined);
+    child.once('exit', onExit);
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      buffer += chunk;
+      const line = buffer.split('\n')[0];
+      if (buffer.includes('\n')) finish(Number.isInteger(Number(line)) && Number(line) > 0 ? Number(line) : undefined);
+    });
+  });
 }
 
 async function stopPid(pid: number, dataDir: string, timeoutMs = STOP_TIMEOUT_MS): Promise<void> {
