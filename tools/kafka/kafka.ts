@@ -97,10 +97,15 @@ export function ensureKafkaLibs(): string {
   const mvn = spawnSync(
     'mvn',
     ['-B', '-q', '-f', POM, 'dependency:copy-dependencies', '-DincludeScope=runtime', `-DoutputDirectory=${scratch}`],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (mvn.error) throw new Error(`cannot run mvn (Maven is required to fetch Kafka): ${mvn.error.message}`);
-  if (mvn.status !== 0) throw new Error(`mvn failed with exit code ${mvn.status} while fetching Kafka jars`);
+  if (mvn.status !== 0) {
+    rmSync(scratch, { recursive: true, force: true });
+    // eslint-disable-next-line no-control-regex -- strip Maven's ANSI colours from the report
+    const output = `${mvn.stdout}${mvn.stderr}`.replace(/\x1b\[[0-9;]*m/g, '').trim();
+    throw new Error(`mvn failed with exit code ${mvn.status} while fetching Kafka jars:\n${output}`);
+  }
   rmSync(LIBS_DIR, { recursive: true, force: true });
   mkdirSync(dirname(LIBS_DIR), { recursive: true });
   try {
