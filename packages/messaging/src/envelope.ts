@@ -87,7 +87,12 @@ export function envelopeHeaders(envelope: Envelope): Record<string, string> {
 
 const ENVELOPE_HEADER_NAMES: ReadonlySet<string> = new Set(Object.values(ENVELOPE_HEADERS));
 
-/** True for a header name that carries envelope metadata. */
+/**
+ * True for a header name that carries envelope metadata.
+ *
+ * @example
+ * isEnvelopeHeader('message-id') === true; isEnvelopeHeader('dlq-error') === false
+ */
 export function isEnvelopeHeader(name: string): boolean {
   return ENVELOPE_HEADER_NAMES.has(name);
 }

@@ -1,7 +1,12 @@
 import { dlqTopic } from '@saga/contracts';
 import type { IncomingMessage, OutgoingMessage } from '../ports';
 
-/** Headers a dead letter carries next to the original envelope's. */
+/**
+ * Headers a dead letter carries next to the original envelope's.
+ *
+ * @example
+ * const why = dead.headers?.[DLQ_HEADERS.error];
+ */
 export const DLQ_HEADERS = {
   /** What went wrong, human readable (error message or validation problems). */
   error: 'dlq-error',
@@ -63,7 +68,12 @@ export function isPoison(err: unknown): boolean {
   );
 }
 
-/** A one-line description of an error for the `dlq-error` header. */
+/**
+ * A one-line description of an error for the `dlq-error` header (a ZodError lists its paths).
+ *
+ * @example
+ * describeError(new Error('boom')) === 'boom'
+ */
 export function describeError(err: unknown): string {
   if (isPoison(err)) {
     const issues = (err as { issues: { path: PropertyKey[]; message: string }[] }).issues;

@@ -236,13 +236,15 @@ export class InMemoryBroker implements MessageBroker {
     if (c.running) return;
     c.running = true;
     group.active++;
-    void this.drain(group, c).finally(() => {
-      c.running = false;
-      group.active--;
-      const next = group.waiting.shift();
-      if (next) this.run(group, next);
-      this.schedule(group, c);
-    });
+    void this.drain(group, c)
+      .catch(() => undefined) // handler errors are caught in drain; nothing else throws
+      .finally(() => {
+        c.running = false;
+        group.active--;
+        const next = group.waiting.shift();
+        if (next) this.run(group, next);
+        this.schedule(group, c);
+      });
   }
 
   private async drain(group: MemGroup, c: Cursor): Promise<void> {

@@ -42,6 +42,7 @@ interface OffsetToCommit {
 const QUEUE_HIGH_WATER = 5_000;
 const QUEUE_LOW_WATER = 1_000;
 const REOPEN_DELAY_MS = 1_000;
+const MAX_REOPEN_DELAY_MS = 30_000;
 const MAX_REDELIVERY_DELAY_MS = 30_000;
 
 /**
@@ -85,6 +86,7 @@ export class KafkaSubscription implements Subscription {
   private aborted = false;
   private closed: Promise<void> | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
+  private reopenAttempts = 0;
 
   constructor(
     o: { brokers: string[]; clientId: string; logger: Logger } & KafkaConsumerTuning,
@@ -162,10 +164,11 @@ export class KafkaSubscription implements Subscription {
       stream.on('close', () => this.onStreamClosed(stream));
       if (this.pausedByUs) stream.pause();
       this.logger.info({ topics: this.topics, assignments: this.consumer.assignments }, 'consumer joined');
+      this.reopenAttempts = 0;
       this.resolveReady();
     } catch (err) {
       if (this.closing) return;
-      this.logger.warn({ err, retryInMs: REOPEN_DELAY_MS }, 'consumer could not join; retrying');
+      this.logger.warn({ err, retryInMs: this.reopenDelay() }, 'consumer could not join; retrying');
       this.scheduleReopen();
     }
   }
@@ -184,12 +187,18 @@ export class KafkaSubscription implements Subscription {
     this.scheduleReopen();
   }
 
+  private reopenDelay(): number {
+    return Math.min(MAX_REOPEN_DELAY_MS, REOPEN_DELAY_MS * 2 ** Math.min(this.reopenAttempts, 10));
+  }
+
   private scheduleReopen(): void {
     if (this.reopenTimer || this.closing) return;
+    const delay = this.reopenDelay();
+    this.reopenAttempts++;
     this.reopenTimer = setTimeout(() => {
       this.reopenTimer = null;
       void this.open();
-    }, REOPEN_DELAY_MS);
+    }, delay);
   }
 
   private onAssignment(assignments: readonly { topic: string; partitions: number[] }[]): void {
@@ -264,18 +273,20 @@ export class KafkaSubscription implements Subscription {
     while (this.active < this.concurrency && this.runnable.length > 0) {
       const lane = this.runnable.shift()!;
       this.active++;
-      void this.drain(lane).finally(() => {
-        this.active--;
-        lane.running = false;
-        if (!lane.owned && this.lanes.get(`${lane.topic}:${lane.partition}`) === lane) {
-          this.lanes.delete(`${lane.topic}:${lane.partition}`);
-        } else if (lane.queue.length > 0 && !this.closing) {
-          lane.running = true;
-          this.runnable.push(lane);
-        }
-        if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
-        this.pump();
-      });
+      void this.drain(lane)
+        .catch((err: unknown) => this.logger.error({ err, topic: lane.topic, partition: lane.partition }, 'partition worker failed'))
+        .finally(() => {
+          this.active--;
+          lane.running = false;
+          if (!lane.owned && this.lanes.get(`${lane.topic}:${lane.partition}`) === lane) {
+            this.lanes.delete(`${lane.topic}:${lane.partition}`);
+          } else if (lane.queue.length > 0 && !this.closing) {
+            lane.running = true;
+            this.runnable.push(lane);
+          }
+          if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
+          this.pump();
+        });
     }
   }
 
