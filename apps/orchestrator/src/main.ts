@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     broker,
     db,
     relay,
-    groupId: env.CONSUMER_GROUP,
+    groupId: env.KAFKA_GROUP_ID,
     topics: handler.topics,
     logger,
     handle: handler.handle,

@@ -23,7 +23,7 @@ export const OrchestratorEnvSchema = BaseEnvSchema.extend({
   CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(16),
   /** Kafka consumer group; a private one (with private source topics) isolates a test run. */
-  CONSUMER_GROUP: z.string().min(1).default('orchestrator'),
+  KAFKA_GROUP_ID: z.string().min(1).default('orchestrator'),
   /** Where saga-starting order events and participants' replies are read from. */
   ORDER_EVENTS_TOPIC: z.string().min(1).default(TOPICS.orderEvents),
   REPLIES_TOPIC: z.string().min(1).default(TOPICS.orchestratorReplies),

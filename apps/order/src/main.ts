@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     broker,
     db,
     relay,
-    groupId: SERVICE,
+    groupId: env.KAFKA_GROUP_ID,
     topics: handler.topics,
     logger,
     handle: perMessage(handler.handle),

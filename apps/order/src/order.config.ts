@@ -5,6 +5,7 @@ import { z } from 'zod';
 export const OrderEnvSchema = BaseEnvSchema.extend({
   PORT: z.coerce.number().int().min(1).max(65535).default(3001),
   DB_NAME: DbNameSchema.default('order_db'),
+  KAFKA_GROUP_ID: z.string().min(1).default('order'),
   INVENTORY_URL: z.url().default('http://127.0.0.1:3002'),
   /** How long a saga-starting HTTP call waits before answering 202. */
   ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
