@@ -326,7 +326,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
   writeFileSync(idFile, `${clusterId}\n`);
   const format = spawnSync(
     'java',
-    ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'],
+    ['-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', props, '--ignore-formatted'],
     { encoding: 'utf8' },
   );
   if (format.error) throw new Error(`cannot run java (JDK 17+ is required for Kafka): ${format.error.message}`);
