@@ -31,7 +31,7 @@ export interface MessageProducer {
 }
 
 /**
- * Handles one batch of messages of one partition, in order. Resolving means the batch is durably
+ * Handles one batch of messages (of one or more partitions, each in order). Resolving means the batch is durably
  * handled and its offsets may be committed; throwing means it is redelivered (bounded, then DLQ).
  */
 export type BatchHandler = (batch: readonly IncomingMessage[]) => Promise<void>;
@@ -42,7 +42,11 @@ export interface SubscribeOptions {
   handler: BatchHandler;
   /** Most messages per handler call (default 500). */
   maxBatchSize?: number;
-  /** Most partitions handled at once (default 8); one partition is always handled sequentially. */
+  /**
+   * Most batches handled at once (Kafka default 2). A batch holds the queued messages of every
+   * partition that has some, each partition in offset order; a partition is never in two batches
+   * at once, so per-key order holds.
+   */
   concurrency?: number;
 }
 

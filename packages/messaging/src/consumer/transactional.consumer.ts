@@ -21,7 +21,7 @@ export interface TransactionalConsumerOptions<C = void> {
   handle: TransactionalBatchHandler<C>;
   /** Most messages per batch (default 500). */
   maxBatchSize?: number;
-  /** Most partitions handled at once (default 8). */
+  /** Most batches handled at once (broker default; see SubscribeOptions.concurrency). */
   concurrency?: number;
   /** Tries of a whole batch before it is split (default 5). */
   batchAttempts?: number;

@@ -46,8 +46,9 @@ const MAX_REOPEN_DELAY_MS = 30_000;
 const MAX_REDELIVERY_DELAY_MS = 30_000;
 
 /**
- * A consumer group member on Kafka. Records are queued per partition; each partition is handled
- * by one batch at a time in offset order, up to `concurrency` partitions at once. A partition's
+ * A consumer group member on Kafka. Records are queued per partition; every partition with queued
+ * records joins the next batch (each partition in offset order, and in one batch at a time), up to
+ * `concurrency` batches at once. A partition's
  * offset is committed (asynchronously, coalesced) only after its handler resolved; a handler that
  * throws gets the same batch again after a growing delay. A rebalance drops queued work of revoked
  * partitions and never commits for them; re-fetched records already queued are skipped.
@@ -96,7 +97,7 @@ export class KafkaSubscription implements Subscription {
     this.handler = s.handler;
     this.topics = [...s.topics];
     this.maxBatchSize = s.maxBatchSize ?? 500;
-    this.concurrency = s.concurrency ?? 8;
+    this.concurrency = s.concurrency ?? 2;
     this.logger = o.logger.child({ component: 'kafka-consumer', groupId: s.groupId });
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
@@ -271,18 +272,22 @@ export class KafkaSubscription implements Subscription {
 
   private pump(): void {
     while (this.active < this.concurrency && this.runnable.length > 0) {
-      const lane = this.runnable.shift()!;
+      // Every partition with work joins one batch: a few large transactions cost far less than
+      // many small ones (each commit is an fsync), and each partition still stays in order.
+      const lanes = this.runnable.splice(0, this.runnable.length);
       this.active++;
-      void this.drain(lane)
-        .catch((err: unknown) => this.logger.error({ err, topic: lane.topic, partition: lane.partition }, 'partition worker failed'))
+      void this.drain(lanes)
+        .catch((err: unknown) => this.logger.error({ err, partitions: lanes.length }, 'batch worker failed'))
         .finally(() => {
           this.active--;
-          lane.running = false;
-          if (!lane.owned && this.lanes.get(`${lane.topic}:${lane.partition}`) === lane) {
-            this.lanes.delete(`${lane.topic}:${lane.partition}`);
-          } else if (lane.queue.length > 0 && !this.closing) {
-            lane.running = true;
-            this.runnable.push(lane);
+          for (const lane of lanes) {
+            lane.running = false;
+            if (!lane.owned && this.lanes.get(`${lane.topic}:${lane.partition}`) === lane) {
+              this.lanes.delete(`${lane.topic}:${lane.partition}`);
+            } else if (lane.queue.length > 0 && !this.closing) {
+              lane.running = true;
+              this.runnable.push(lane);
+            }
           }
           if (this.active === 0) for (const w of this.idleWaiters.splice(0)) w();
           this.pump();
@@ -290,25 +295,32 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  /** Handles one lane's queued records batch after batch (yields the slot after a few batches). */
-  private async drain(lane: PartitionLane): Promise<void> {
-    for (let rounds = 0; rounds < 4 && lane.queue.length > 0 && !this.closing && lane.owned; rounds++) {
-      const records = lane.queue.length <= this.maxBatchSize ? lane.queue : lane.queue.slice(0, this.maxBatchSize);
+  /** Takes up to maxBatchSize queued records from these lanes, handles them as one batch, commits. */
+  private async drain(lanes: readonly PartitionLane[]): Promise<void> {
+    const parts: { lane: PartitionLane; lease: number; last: Record_ }[] = [];
+    const batch: IncomingMessage[] = [];
+    for (const lane of lanes) {
+      const room = this.maxBatchSize - batch.length;
+      if (room <= 0 || this.closing || !lane.owned || lane.queue.length === 0) continue;
+      const records = lane.queue.length <= room ? lane.queue : lane.queue.slice(0, room);
       lane.queue = records === lane.queue ? [] : lane.queue.slice(records.length);
       this.queued -= records.length;
-      this.maybeResume();
-      const lease = lane.lease;
-      lane.lastTaken = records[records.length - 1].offset;
-      const batch = new Array<IncomingMessage>(records.length);
-      for (let i = 0; i < records.length; i++) batch[i] = decodeRecord(records[i]);
-      if (!(await this.deliver(lane, lease, batch))) return;
       const last = records[records.length - 1];
+      lane.lastTaken = last.offset;
+      parts.push({ lane, lease: lane.lease, last });
+      for (const r of records) batch.push(decodeRecord(r));
+    }
+    this.maybeResume();
+    if (batch.length === 0) return;
+    if (!(await this.deliver(batch))) return;
+    for (const { lane, lease, last } of parts) {
+      // A partition revoked meanwhile is not committed: its new owner redelivers, the inbox dedupes.
       if (lane.lease === lease && !this.aborted) this.commitLater(lane, last.offset + 1n, last.leaderEpoch);
     }
   }
 
-  /** Calls the handler until it resolves; false if the lane was revoked or we are stopping. */
-  private async deliver(lane: PartitionLane, lease: number, batch: IncomingMessage[]): Promise<boolean> {
+  /** Calls the handler until it resolves; false if we are stopping. */
+  private async deliver(batch: IncomingMessage[]): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.handler(batch);
@@ -316,11 +328,11 @@ export class KafkaSubscription implements Subscription {
       } catch (err) {
         const delay = Math.min(MAX_REDELIVERY_DELAY_MS, 250 * 2 ** Math.min(attempt - 1, 10));
         this.logger.error(
-          { err, topic: lane.topic, partition: lane.partition, offset: batch[0].offset, size: batch.length, attempt, retryInMs: delay },
+          { err, topic: batch[0].topic, partition: batch[0].partition, offset: batch[0].offset, size: batch.length, attempt, retryInMs: delay },
           'batch handler failed; redelivering',
         );
         await this.sleep(delay);
-        if (this.closing || lane.lease !== lease) return false;
+        if (this.closing) return false;
       }
     }
   }
