@@ -5,8 +5,9 @@
  * where the previous test file's stack committed (a new group would replay every topic from the start).
  * Service logs go to .data/e2e-logs/<prefix>.log.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { REPO_ROOT } from '../../tools/kafka/kafka.ts';
 import { checkInvariants, databaseNames, type CheckResult } from '../../tools/invariants/check.ts';
 import { startStack, type Stack } from '../../tools/stack/start.ts';
@@ -88,4 +89,32 @@ export async function createProduct(stack: Stack, id: string, price: number, ava
 export async function createWallet(stack: Stack, customerId: string, balance: number): Promise<void> {
   const res = await post(`${stack.url('wallet')}/internal/wallets`, { customerId, balance });
   if (res.status !== 201) throw new Error(`creating wallet ${customerId}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** Runs one SQL query on a service's database of this stack (for checks the APIs do not expose). */
+export async function queryService<R = Record<string, unknown>>(stack: TestStack, service: string, sql: string, params: unknown[] = []): Promise<R[]> {
+  const url = new URL(DATABASE_URL);
+  url.pathname = `/${stack.prefix}_${service}_db`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** The pino lines one service wrote so far to the stack's log file, parsed. */
+export function serviceLog(stack: TestStack, service: string): Record<string, any>[] {
+  const prefix = `${service} `;
+  const out: Record<string, any>[] = [];
+  for (const line of readFileSync(stack.logFile, 'utf8').split('\n')) {
+    if (!line.startsWith(prefix) || line[prefix.length] !== '{') continue;
+    try {
+      out.push(JSON.parse(line.slice(prefix.length)) as Record<string, any>);
+    } catch {
+      // a line cut by a kill -9: skip it
+    }
+  }
+  return out;
 }
