@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MESSAGING_MIGRATIONS, KafkaBroker, OutboxRelay, perMessage, startTransactionalConsumer } from '@saga/messaging';
+import { MESSAGING_MIGRATIONS, KafkaBroker, OutboxRelay, startTransactionalConsumer } from '@saga/messaging';
 import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
 import { CatalogClient } from './catalog.client';
 import { OrderCommandsHandler } from './order-commands.handler';
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     groupId: env.KAFKA_GROUP_ID,
     topics: handler.topics,
     logger,
-    handle: perMessage(handler.handle),
+    handle: handler.handle,
   });
   const expiry = setInterval(() => {
     orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));

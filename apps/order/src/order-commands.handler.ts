@@ -2,13 +2,18 @@ import { ErrorCode, parsePayload, TOPICS } from '@saga/contracts';
 import { reply, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
 import type { Queryable } from '@saga/postgres';
 import type { Logger } from 'pino';
-import { OrderRepository } from './order.repository';
+import type { OrderStatus } from './order-status';
+import { OrderRepository, type OrderRow, type StatusChange } from './order.repository';
 import type { OrderService } from './order.service';
+
+const PRE_PLACED: readonly OrderStatus[] = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE'];
+const PLACED_OR_LATER: readonly OrderStatus[] = ['PLACED', 'ON_WAY', 'DELIVERED'];
 
 /**
  * The order service's part of the saga: commands on order.commands and payment outcomes on
- * payment.events. Every branch is idempotent per order, so a re-sent command (new message id) or a
- * redelivery answers the same without a second effect.
+ * payment.events. A batch is decided in memory over its locked orders and written with a fixed
+ * number of statements. Every branch is idempotent per order, so a re-sent command (new message id)
+ * or a redelivery answers the same without a second effect.
  */
 export class OrderCommandsHandler {
   private readonly repo = new OrderRepository();
@@ -20,66 +25,74 @@ export class OrderCommandsHandler {
 
   readonly topics = [TOPICS.orderCommands, TOPICS.paymentEvents] as const;
 
-  handle = async (tx: Queryable, message: IncomingMessage): Promise<readonly OutgoingMessage[]> => {
-    const { envelope } = message;
-    switch (envelope.type) {
-      case 'MarkOrderPaymentPending': {
-        const { orderId } = parsePayload('MarkOrderPaymentPending', envelope.payload);
-        const order = await this.repo.findForUpdate(tx, orderId);
-        if (!order) {
-          return [reply(envelope, 'OrderPaymentPendingRejected', { orderId, code: ErrorCode.NotFound, reason: `order ${orderId} does not exist` })];
-        }
-        if (order.status === 'INITIATED') {
-          const row = await this.repo.transition(tx, orderId, ['INITIATED'], 'PAYMENT_PENDING');
-          return [reply(envelope, 'OrderPaymentPendingMarked', { orderId }), this.orders.statusChanged(row!)];
-        }
-        if (order.status === 'CANCELED' || order.status === 'FAILED') {
-          return [
-            reply(envelope, 'OrderPaymentPendingRejected', {
-              orderId,
-              code: ErrorCode.OrderNotPayable,
-              reason: `order ${orderId} is ${order.status}`,
-            }),
-          ];
-        }
-        return [reply(envelope, 'OrderPaymentPendingMarked', { orderId })];
-      }
-      case 'FailOrder': {
-        const { orderId, code, reason } = parsePayload('FailOrder', envelope.payload);
-        const row = await this.repo.transition(tx, orderId, ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE'], 'FAILED', {
-          statusInfo: reason,
-          failureCode: code,
-        });
-        const out: OutgoingMessage[] = [reply(envelope, 'OrderFailed', { orderId })];
-        if (row) out.push(this.orders.statusChanged(row));
-        return out;
-      }
-      case 'ConfirmOrder': {
-        const { orderId } = parsePayload('ConfirmOrder', envelope.payload);
-        const out: OutgoingMessage[] = [];
-        const paid = await this.repo.transition(tx, orderId, ['PAYMENT_PENDING'], 'PAYMENT_DONE');
-        if (paid) out.push(this.orders.statusChanged(paid));
-        const placed = await this.repo.transition(tx, orderId, ['PAYMENT_DONE'], 'PLACED');
-        if (placed) out.push(this.orders.statusChanged(placed));
-        if (!placed) {
-          const order = await this.repo.find(tx, orderId);
-          if (!order || !['PLACED', 'ON_WAY', 'DELIVERED'].includes(order.status)) {
-            // Confirmation of an order that is not payable any more: a saga bug, surfaced, not hidden.
-            this.logger.error({ orderId, status: order?.status }, 'ConfirmOrder for an order that cannot be placed');
-            return out;
+  handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+    const work = messages.map((m) => ({ envelope: m.envelope, orderId: orderIdOf(m) }));
+    const ids = [...new Set(work.map((w) => w.orderId).filter((id): id is string => id !== undefined))].sort();
+    const state = ids.length > 0 ? await this.repo.lockMany(tx, ids) : new Map<string, OrderRow>();
+    const changes: StatusChange[] = [];
+    const out: OutgoingMessage[] = [];
+    const move = (order: OrderRow, to: OrderStatus, info: { statusInfo?: string; failureCode?: string } = {}) => {
+      changes.push({ orderId: order.id, status: to, ...info });
+      order.status = to;
+      if (info.statusInfo !== undefined) order.statusInfo = info.statusInfo;
+      out.push(this.orders.statusChanged(order));
+    };
+
+    for (const { envelope, orderId } of work) {
+      if (orderId === undefined) continue; // other events on payment.events need nothing from the order
+      const order = state.get(orderId);
+      switch (envelope.type) {
+        case 'MarkOrderPaymentPending': {
+          if (!order) {
+            out.push(reply(envelope, 'OrderPaymentPendingRejected', { orderId, code: ErrorCode.NotFound, reason: `order ${orderId} does not exist` }));
+          } else if (order.status === 'CANCELED' || order.status === 'FAILED') {
+            out.push(
+              reply(envelope, 'OrderPaymentPendingRejected', { orderId, code: ErrorCode.OrderNotPayable, reason: `order ${orderId} is ${order.status}` }),
+            );
+          } else {
+            if (order.status === 'INITIATED') move(order, 'PAYMENT_PENDING');
+            out.push(reply(envelope, 'OrderPaymentPendingMarked', { orderId }));
           }
+          break;
         }
-        out.push(reply(envelope, 'OrderPlaced', { orderId }));
-        return out;
+        case 'FailOrder': {
+          const { code, reason } = parsePayload('FailOrder', envelope.payload);
+          if (order && PRE_PLACED.includes(order.status)) move(order, 'FAILED', { statusInfo: reason, failureCode: code });
+          out.push(reply(envelope, 'OrderFailed', { orderId }));
+          break;
+        }
+        case 'ConfirmOrder': {
+          if (order?.status === 'PAYMENT_PENDING') move(order, 'PAYMENT_DONE');
+          if (order?.status === 'PAYMENT_DONE') move(order, 'PLACED');
+          if (order && PLACED_OR_LATER.includes(order.status)) {
+            out.push(reply(envelope, 'OrderPlaced', { orderId }));
+          } else {
+            // Confirmation of an order that cannot be placed: a saga bug, surfaced, not hidden.
+            this.logger.error({ orderId, status: order?.status }, 'ConfirmOrder for an order that cannot be placed');
+          }
+          break;
+        }
+        case 'PaymentCompleted': {
+          if (order?.status === 'PAYMENT_PENDING') move(order, 'PAYMENT_DONE');
+          break;
+        }
       }
-      case 'PaymentCompleted': {
-        const { orderId } = parsePayload('PaymentCompleted', envelope.payload);
-        const row = await this.repo.transition(tx, orderId, ['PAYMENT_PENDING'], 'PAYMENT_DONE');
-        return row ? [this.orders.statusChanged(row)] : [];
-      }
-      default:
-        // Other events on payment.events (PaymentFailed, PaymentRefunded) need nothing from the order.
-        return [];
     }
+    await this.repo.applyChanges(tx, changes);
+    return out;
   };
+}
+
+/** The order a message is about, validating its payload (a malformed one is poison: DLQ). */
+function orderIdOf(m: IncomingMessage): string | undefined {
+  const { type, payload } = m.envelope;
+  switch (type) {
+    case 'MarkOrderPaymentPending':
+    case 'FailOrder':
+    case 'ConfirmOrder':
+    case 'PaymentCompleted':
+      return parsePayload(type, payload).orderId;
+    default:
+      return undefined;
+  }
 }

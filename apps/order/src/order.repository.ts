@@ -27,6 +27,14 @@ export interface StatusHistoryRow {
   at: Date;
 }
 
+/** One status change of an order, as a batch records it. */
+export interface StatusChange {
+  orderId: string;
+  status: OrderStatus;
+  statusInfo?: string | null;
+  failureCode?: string | null;
+}
+
 export interface OrderDetails extends OrderRow {
   items: OrderItemRow[];
   history: StatusHistoryRow[];
@@ -129,6 +137,50 @@ export class OrderRepository {
     ]);
     if (SAGA_OUTCOMES.includes(to)) await tx.query(`SELECT pg_notify($1, $2)`, [ORDER_OUTCOME_CHANNEL, id]);
     return row;
+  }
+
+  /** Locks a batch's orders (in id order, so concurrent batches cannot deadlock). */
+  async lockMany(tx: Queryable, ids: readonly string[]): Promise<Map<string, OrderRow>> {
+    const res = await tx.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+      [ids],
+    );
+    return new Map(res.rows.map((r) => [r.id, r]));
+  }
+
+  /**
+   * Writes a batch's status changes with three statements whatever its size: each order's final
+   * state, every history row in order, and one notification per saga outcome.
+   */
+  async applyChanges(tx: Queryable, changes: readonly StatusChange[]): Promise<void> {
+    if (changes.length === 0) return;
+    const last = new Map<string, StatusChange>();
+    const info = new Map<string, { statusInfo: string | null; failureCode: string | null }>();
+    for (const c of changes) {
+      last.set(c.orderId, c);
+      const prev = info.get(c.orderId);
+      info.set(c.orderId, {
+        statusInfo: c.statusInfo ?? prev?.statusInfo ?? null,
+        failureCode: c.failureCode ?? prev?.failureCode ?? null,
+      });
+    }
+    const ids = [...last.keys()];
+    await tx.query(
+      `UPDATE orders o SET status = d.s, status_info = COALESCE(d.i, o.status_info),
+         failure_code = COALESCE(d.c, o.failure_code), updated_at = now()
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(id, s, i, c)
+       WHERE o.id = d.id AND o.id = ANY($1::text[])`,
+      [ids, ids.map((id) => last.get(id)!.status), ids.map((id) => info.get(id)!.statusInfo), ids.map((id) => info.get(id)!.failureCode)],
+    );
+    await tx.query(
+      `INSERT INTO order_status_history (order_id, status, status_info)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
+      [changes.map((c) => c.orderId), changes.map((c) => c.status), changes.map((c) => c.statusInfo ?? null)],
+    );
+    const outcomes = ids.filter((id) => SAGA_OUTCOMES.includes(last.get(id)!.status));
+    if (outcomes.length > 0) {
+      await tx.query(`SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`, [ORDER_OUTCOME_CHANNEL, outcomes]);
+    }
   }
 
   /** Claims the right to start the saga of an INITIATED order (once). */
