@@ -1,0 +1,185 @@
+/**
+ * kill -9 chaos: for each service in turn, a burst of 200 sagas (mostly good, some out of stock, some
+ * for a customer too poor to pay) with that service killed in the middle of the burst and restarted.
+ * Afterwards every saga has ended, the invariants I1–I6 hold, and the counts agree across services:
+ * every order is PLACED or FAILED, placed orders == completed sagas, stock sold == placed quantity,
+ * each wallet lost exactly the price of its placed orders.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { post, type HttpResult } from './http.ts';
+import { balance, createProduct, createWallet, queryService, startTestStack, type TestStack } from './support.ts';
+
+const BURST = 200;
+/** Requests in flight at once during a burst. */
+const IN_FLIGHT = 25;
+/** The kill comes when this many requests of the burst have been sent. */
+const KILL_AT = BURST / 2;
+const RICH = 10;
+const RICH_BALANCE = 100_000;
+const POOR_BALANCE = 1;
+const PRICES = { A: 5, B: 3, Z: 2 };
+
+interface Line {
+  productId: string;
+  quantity: number;
+}
+interface Spec {
+  customerId: string;
+  items: Line[];
+  kind: 'good' | 'out-of-stock' | 'poor';
+}
+interface Outcome {
+  spec: Spec;
+  res?: HttpResult;
+  error?: string;
+}
+
+describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga burst, for each service', () => {
+  let stack: TestStack;
+  const tag = Date.now().toString(36).toUpperCase();
+  const A = `PCA_${tag}`;
+  const B = `PCB_${tag}`;
+  const Z = `PCZ_${tag}`; // never in stock
+  const rich = Array.from({ length: RICH }, (_, i) => `CCR${i}_${tag}`);
+  const poor = `CCP_${tag}`;
+  const outcomes: Outcome[] = [];
+
+  before(async () => {
+    stack = await startTestStack('chaos');
+    await createProduct(stack, A, PRICES.A, 1_000_000);
+    await createProduct(stack, B, PRICES.B, 1_000_000);
+    await createProduct(stack, Z, PRICES.Z, 0);
+    for (const c of rich) await createWallet(stack, c, RICH_BALANCE);
+    await createWallet(stack, poor, POOR_BALANCE);
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  function spec(i: number): Spec {
+    if (i % 10 === 0) return { customerId: rich[i % RICH], items: [{ productId: Z, quantity: 1 }], kind: 'out-of-stock' };
+    if (i % 10 === 1) return { customerId: poor, items: [{ productId: A, quantity: 1 }], kind: 'poor' };
+    const items = [{ productId: A, quantity: (i % 3) + 1 }];
+    if (i % 4 === 0) items.push({ productId: B, quantity: 1 });
+    return { customerId: rich[i % RICH], items, kind: 'good' };
+  }
+
+  /** Sends the burst IN_FLIGHT at a time; at KILL_AT kills `target` with SIGKILL and restarts it. */
+  async function burst(target: string): Promise<{ results: Outcome[]; downMs: number }> {
+    const results: Outcome[] = [];
+    let next = 0;
+    let recovered: Promise<void> | undefined;
+    let downMs = 0;
+    const orders = stack.url('order');
+    const worker = async () => {
+      while (next < BURST) {
+        const i = next++;
+        if (i === KILL_AT) {
+          recovered = (async () => {
+            const t0 = Date.now();
+            await stack.stopService(target, 'SIGKILL');
+            await stack.startService(target);
+            downMs = Date.now() - t0;
+          })();
+        }
+        const s = spec(i);
+        try {
+          const res = await post(`${orders}/orders`, { customerId: s.customerId, orderItems: s.items });
+          results.push({ spec: s, res });
+        } catch (err) {
+          // Only a killed order service may drop a call; wait for it instead of spinning on refusals.
+          results.push({ spec: s, error: err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err) });
+          if (recovered) await recovered;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    await recovered;
+    return { results, downMs };
+  }
+
+  async function statuses(): Promise<Map<string, { status: string; customerId: string; amountCents: number; failureCode: string | null }>> {
+    const rows = await queryService<{ id: string; status: string; customer_id: string; amount_cents: string; failure_code: string | null }>(
+      stack,
+      'order',
+      'SELECT id, status, customer_id, amount_cents, failure_code FROM orders',
+    );
+    return new Map(rows.map((r) => [r.id, { status: r.status, customerId: r.customer_id, amountCents: Number(r.amount_cents), failureCode: r.failure_code }]));
+  }
+
+  /** Everything that must hold once the system is quiet, over all the orders so far. */
+  async function assertConsistent(target: string, results: Outcome[]): Promise<void> {
+    const result = await stack.settleAndCheck(120_000);
+    assert.deepEqual(result.violations, [], `after killing ${target}: ${JSON.stringify(result.counts)}`);
+    const c = result.counts;
+    assert.equal(c.orders, c.placed + c.failed, `every order is PLACED or FAILED: ${JSON.stringify(c)}`);
+    assert.equal(c.placed, c.completed, `placed orders == completed sagas: ${JSON.stringify(c)}`);
+    assert.equal(c.sagas, c.orders, `every order has its saga: ${JSON.stringify(c)}`);
+    assert.equal(c.compensationFailed, 0, JSON.stringify(c));
+
+    const orders = await statuses();
+    // Stock sold == quantity of placed orders, nothing held, the out-of-stock product never sold.
+    const placedQty = await queryService<{ product_id: string; qty: string }>(
+      stack,
+      'order',
+      "SELECT i.product_id, sum(i.quantity) AS qty FROM order_items i JOIN orders o ON o.id = i.order_id WHERE o.status = 'PLACED' GROUP BY i.product_id",
+    );
+    const stock = await queryService<{ id: string; available: number; reserved: number; sold: number }>(
+      stack,
+      'inventory',
+      'SELECT id, available, reserved, sold FROM products WHERE id = ANY($1)',
+      [[A, B, Z]],
+    );
+    for (const p of stock) {
+      const qty = Number(placedQty.find((q) => q.product_id === p.id)?.qty ?? 0);
+      assert.equal(p.sold, qty, `product ${p.id}: sold ${p.sold} != placed quantity ${qty}`);
+      assert.equal(p.reserved, 0, `product ${p.id} still holds ${p.reserved}`);
+      assert.equal(p.available + p.sold, p.id === Z ? 0 : 1_000_000, `product ${p.id} total`);
+    }
+    // Money: each wallet lost exactly its placed orders; the poor one lost nothing.
+    const spent = new Map<string, number>();
+    for (const o of orders.values()) if (o.status === 'PLACED') spent.set(o.customerId, (spent.get(o.customerId) ?? 0) + o.amountCents);
+    for (const customer of [...rich, poor]) {
+      const expected = (customer === poor ? POOR_BALANCE * 100 : RICH_BALANCE * 100) - (spent.get(customer) ?? 0);
+      assert.equal(Math.round((await balance(stack, customer)) * 100), expected, `wallet ${customer}`);
+    }
+    assert.equal(spent.get(poor) ?? 0, 0);
+
+    // What the HTTP calls answered agrees with where the orders ended.
+    for (const o of results) {
+      if (!o.res) continue;
+      const { status, body } = o.res;
+      assert.ok([201, 202, 402, 409, 503].includes(status), `unexpected answer ${status} ${JSON.stringify(body)}`);
+      const id: string = status === 201 || status === 202 ? body.id : body.order?.id;
+      assert.ok(id && orders.has(id), `answer ${status} names an order that exists: ${JSON.stringify(body)}`);
+      const final = orders.get(id)!.status;
+      if (status === 201) assert.equal(final, 'PLACED');
+      if (status === 402 || status === 409 || status === 503) assert.equal(final, 'FAILED');
+      if (o.spec.kind !== 'good') assert.equal(final, 'FAILED', `${o.spec.kind} order ${id} must fail`);
+      if (o.spec.kind === 'out-of-stock' && status === 409) assert.equal(body.code, 'OUT_OF_STOCK');
+      if (o.spec.kind === 'poor' && status === 402) assert.equal(body.code, 'INSUFFICIENT_FUNDS');
+    }
+  }
+
+  for (const target of ['orchestrator', 'order', 'inventory', 'payment', 'wallet']) {
+    it(`${target}: killed with SIGKILL mid-burst and restarted; every saga ends and the services agree`, async (t) => {
+      const t0 = Date.now();
+      const { results, downMs } = await burst(target);
+      const burstMs = Date.now() - t0;
+      outcomes.push(...results);
+      const errors = results.filter((o) => o.error);
+      if (target !== 'order') assert.deepEqual(errors.map((o) => o.error), [], 'only a killed order service may drop calls');
+      await assertConsistent(target, results);
+      const answered = new Map<number, number>();
+      for (const o of results) if (o.res) answered.set(o.res.status, (answered.get(o.res.status) ?? 0) + 1);
+      // Most good orders of the burst still go through (a kill costs a few sagas, not the burst).
+      const placed = results.filter((o) => o.res?.status === 201).length;
+      assert.ok(placed > 0, `some orders were placed during the ${target} burst`);
+      t.diagnostic(
+        `${target}: burst ${burstMs} ms (down+restart ${downMs} ms), settled+checked in ${Date.now() - t0 - burstMs} ms; ` +
+          `answers ${JSON.stringify(Object.fromEntries(answered))}, dropped calls ${errors.length}`,
+      );
+    });
+  }
+});
