@@ -49,22 +49,33 @@ const ORDER_COLUMNS = `id, customer_id AS "customerId", status, status_info AS "
 
 /** SQL of the order service: orders, their items and their status history. */
 export class OrderRepository {
+  /** Inserts the order, its items and its first history row in one statement (one round trip). */
   async insert(
     tx: Queryable,
     order: { id: string; customerId: string; amountCents: number; currency: string; expiresAt: Date; sagaStarted: boolean },
     items: readonly OrderItemRow[],
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO orders (id, customer_id, status, amount_cents, currency, expires_at, saga_started_at)
-       VALUES ($1, $2, 'INITIATED', $3, $4, $5, CASE WHEN $6::boolean THEN now() END)`,
-      [order.id, order.customerId, order.amountCents, order.currency, order.expiresAt, order.sagaStarted],
+      `WITH o AS (
+         INSERT INTO orders (id, customer_id, status, amount_cents, currency, expires_at, saga_started_at)
+         VALUES ($1, $2, 'INITIATED', $3, $4, $5, CASE WHEN $6::boolean THEN now() END) RETURNING id
+       ), i AS (
+         INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents)
+         SELECT o.id, n, p, q, c FROM o, unnest($7::text[], $8::int[], $9::bigint[]) WITH ORDINALITY AS t(p, q, c, n)
+       )
+       INSERT INTO order_status_history (order_id, status) SELECT id, 'INITIATED' FROM o`,
+      [
+        order.id,
+        order.customerId,
+        order.amountCents,
+        order.currency,
+        order.expiresAt,
+        order.sagaStarted,
+        items.map((i) => i.productId),
+        items.map((i) => i.quantity),
+        items.map((i) => i.unitPriceCents),
+      ],
     );
-    await tx.query(
-      `INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents)
-       SELECT $1, n, p, q, c FROM unnest($2::text[], $3::int[], $4::bigint[]) WITH ORDINALITY AS t(p, q, c, n)`,
-      [order.id, items.map((i) => i.productId), items.map((i) => i.quantity), items.map((i) => i.unitPriceCents)],
-    );
-    await tx.query(`INSERT INTO order_status_history (order_id, status) VALUES ($1, 'INITIATED')`, [order.id]);
   }
 
   async find(db: Queryable, id: string): Promise<OrderRow | undefined> {
@@ -77,21 +88,20 @@ export class OrderRepository {
     return res.rows[0];
   }
 
+  /** The order with its items and status history, in one query. */
   async findDetails(db: Queryable, id: string): Promise<OrderDetails | undefined> {
-    const order = await this.find(db, id);
-    if (!order) return undefined;
-    const [items, history] = await Promise.all([
-      db.query<OrderItemRow>(
-        `SELECT product_id AS "productId", quantity, unit_price_cents AS "unitPriceCents"
-         FROM order_items WHERE order_id = $1 ORDER BY line_no`,
-        [id],
-      ),
-      db.query<StatusHistoryRow>(
-        `SELECT status, status_info AS "statusInfo", at FROM order_status_history WHERE order_id = $1 ORDER BY id`,
-        [id],
-      ),
-    ]);
-    return { ...order, items: items.rows, history: history.rows };
+    const res = await db.query<OrderRow & { items: OrderItemRow[]; history: (Omit<StatusHistoryRow, 'at'> & { at: string })[] }>(
+      `SELECT ${ORDER_COLUMNS},
+         (SELECT coalesce(json_agg(json_build_object('productId', product_id, 'quantity', quantity,
+            'unitPriceCents', unit_price_cents) ORDER BY line_no), '[]') FROM order_items WHERE order_id = o.id) AS items,
+         (SELECT coalesce(json_agg(json_build_object('status', status, 'statusInfo', status_info, 'at', at) ORDER BY h.id), '[]')
+            FROM order_status_history h WHERE order_id = o.id) AS history
+       FROM orders o WHERE id = $1`,
+      [id],
+    );
+    const row = res.rows[0];
+    if (!row) return undefined;
+    return { ...row, history: row.history.map((h) => ({ ...h, at: new Date(h.at) })) };
   }
 
   async listByCustomer(db: Queryable, customerId: string, limit: number, offset: number): Promise<OrderRow[]> {
