@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../../tools/kafka/kafka.ts';
 import { checkInvariants, databaseNames, type CheckResult } from '../../tools/invariants/check.ts';
 import { startStack, type Stack } from '../../tools/stack/start.ts';
 import { eventually, get, post } from './http.ts';
+import { dropDatabase } from '@saga/postgres';
 
 export interface TestStack extends Stack {
   prefix: string;
@@ -47,6 +48,8 @@ export async function startTestStack(name: string, env: Record<string, string> =
     stop: async () => {
       await stack.stop();
       log.end();
+      // The logs stay in .data/e2e-logs; the databases go, so test runs do not pile them up.
+      await Promise.all(Object.values(databaseNames(prefix)).map((name) => dropDatabase(DATABASE_URL, name)));
     },
     prefix,
     logFile,
