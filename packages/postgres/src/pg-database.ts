@@ -1,4 +1,5 @@
-import { Pool, type PoolConfig } from 'pg';
+import { createHash } from 'node:crypto';
+import { Pool, type PoolConfig, type QueryConfig } from 'pg';
 import type { Database, Queryable, QueryResult } from './database';
 
 // bigint (int8) and numeric come back as strings by default; counts and cents fit in a JS number.
@@ -21,7 +22,7 @@ export class PgDatabase implements Database {
   }
 
   async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const res = await this.pool.query(sql, params as unknown[]);
+    const res = await this.pool.query(statement(sql, params));
     return { rows: res.rows as R[], rowCount: res.rowCount };
   }
 
@@ -31,7 +32,7 @@ export class PgDatabase implements Database {
       await client.query('BEGIN');
       const tx: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-          const res = await client.query(sql, params as unknown[]);
+          const res = await client.query(statement(sql, params));
           return { rows: res.rows as R[], rowCount: res.rowCount };
         },
       };
@@ -50,3 +51,21 @@ export class PgDatabase implements Database {
     await this.pool.end();
   }
 }
+
+const names = new Map<string, string>();
+
+/**
+ * A parameterised statement becomes a named prepared statement, so each connection parses and plans
+ * it once instead of on every call (the services' SQL is a fixed set of texts). A statement without
+ * parameters (DDL, migrations with several statements) goes through the simple protocol as is.
+ */
+function statement(sql: string, params: readonly unknown[] | undefined): QueryConfig | string {
+  if (!params || params.length === 0) return sql;
+  let name = names.get(sql);
+  if (name === undefined) {
+    name = `s_${createHash('sha1').update(sql).digest('base64url').slice(0, 20)}`;
+    names.set(sql, name);
+  }
+  return { name, text: sql, values: params as unknown[] };
+}
+
