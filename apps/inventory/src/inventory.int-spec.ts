@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { dlqTopic, type Envelope, type MessageType, type PayloadOf } from '@saga/contracts';
 import { InMemoryBroker, KafkaBroker, newEnvelope, toTopic, type MessageBroker, type Subscription } from '@saga/messaging';
-import { brokerList, createLogger, eventually, loadConfig } from '@saga/nest-kit';
+import { brokerList, createLogger, loadConfig } from '@saga/nest-kit';
 import { dropDatabase } from '@saga/postgres';
 import { startInventory, type RunningInventory } from './inventory.app';
 import { InventoryEnvSchema } from './inventory.config';
-import { createPrivateTopics } from './kafka-topics.test-support';
+import { createPrivateTopics, eventually } from '@saga/testing';
 
 const run = Math.random().toString(36).slice(2, 10);
 const env = loadConfig(InventoryEnvSchema, {

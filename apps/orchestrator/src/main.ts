@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { KafkaBroker, MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type Subscription } from '@saga/messaging';
-import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
+import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, runService, startHttpApp } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import { v7 } from 'uuid';
@@ -16,7 +16,7 @@ import { SagasService } from './sagas.service';
 
 const SERVICE = 'orchestrator';
 
-async function main(): Promise<void> {
+runService(async () => {
   const env = loadConfig(OrchestratorEnvSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   const readiness = new Readiness(['db', 'kafka']);
@@ -49,21 +49,13 @@ async function main(): Promise<void> {
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
   let subscription: Subscription | null = null;
 
-  await startHttpApp({
+  const app = await startHttpApp({
     service: SERVICE,
     module: OrchestratorModule.register(sagas),
     port: env.PORT,
     host: env.HOST,
     logger,
     readiness,
-    onShutdown: async () => {
-      readiness.markNotReady('kafka', 'shutting down');
-      await timers.stop();
-      await subscription?.close();
-      await relay.stop();
-      await broker.close();
-      await db.close();
-    },
   });
   relay.start();
   const consumer = await startTransactionalConsumer({
@@ -81,9 +73,16 @@ async function main(): Promise<void> {
   timers.start();
   readiness.markReady('kafka');
   logger.info({ port: env.PORT }, 'orchestrator ready');
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
+  return {
+    logger,
+    stop: async () => {
+      readiness.markNotReady('kafka', 'shutting down');
+      await timers.stop();
+      await subscription?.close();
+      await relay.stop();
+      await app.close();
+      await broker.close();
+      await db.close();
+    },
+  };
 });

@@ -15,7 +15,8 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '@saga/messaging';
-import { brokerList, createLogger, eventually } from '@saga/nest-kit';
+import { brokerList, createLogger } from '@saga/nest-kit';
+import { eventually } from '@saga/testing';
 import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import { v7 } from 'uuid';

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { MESSAGING_MIGRATIONS, KafkaBroker, OutboxRelay, startTransactionalConsumer } from '@saga/messaging';
-import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
+import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, runService, startHttpApp } from '@saga/nest-kit';
 import { CatalogClient } from './catalog.client';
 import { OrderCommandsHandler } from './order-commands.handler';
 import { OrderOutcomeWaiter } from './order-outcome.waiter';
@@ -11,7 +11,7 @@ import { OrderService } from './order.service';
 
 const SERVICE = 'order';
 
-async function main(): Promise<void> {
+runService(async () => {
   const env = loadConfig(OrderEnvSchema);
   const logger = createLogger(SERVICE, env.LOG_LEVEL);
   const readiness = new Readiness(['kafka']);
@@ -30,15 +30,13 @@ async function main(): Promise<void> {
   });
   const handler = new OrderCommandsHandler(orders, logger);
 
-  let stopWork = async (): Promise<void> => undefined;
-  await startHttpApp({
+  const app = await startHttpApp({
     service: SERVICE,
     module: OrderModule.register(orders),
     port: env.PORT,
     host: env.HOST,
     logger,
     readiness,
-    onShutdown: () => stopWork(),
   });
   await waiter.start();
   relay.start();
@@ -55,18 +53,23 @@ async function main(): Promise<void> {
     orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));
   }, 5_000);
   expiry.unref();
-  stopWork = async () => {
-    clearInterval(expiry);
-    await subscription.close();
-    await relay.stop();
-    await waiter.stop();
-    await broker.close();
-    await db.close();
-  };
   await subscription.ready;
   readiness.markReady('kafka');
   logger.info({ port: env.PORT }, 'order service ready');
-}
+  return {
+    logger,
+    stop: async () => {
+      readiness.markNotReady('kafka', 'shutting down');
+      clearInterval(expiry);
+      await subscription.close();
+      await relay.stop();
+      await waiter.stop();
+      await app.close();
+      await broker.close();
+      await db.close();
+    },
+  };
+});
 
 function databaseUrl(serverUrl: string, name: string): string {
   const url = new URL(serverUrl);
@@ -74,7 +77,3 @@ function databaseUrl(serverUrl: string, name: string): string {
   return url.toString();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});

@@ -6,7 +6,7 @@ import { newEnvelope, toTopic } from '../envelope';
 import { InMemoryBroker } from '../in-memory/in-memory.broker';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import type { IncomingMessage, OutgoingMessage } from '../ports';
-import { eventually } from '../testing/eventually';
+import { eventually } from '@saga/testing';
 import { createTestDatabase, testLogger } from '../testing/test-support';
 import { DLQ_HEADERS } from './dead-letter';
 import { perMessage } from './per-message.handler';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newEnvelope, toTopic } from '../envelope';
 import type { IncomingMessage, OutgoingMessage } from '../ports';
-import { eventually } from '../testing/eventually';
+import { eventually } from '@saga/testing';
 import { InMemoryBroker } from './in-memory.broker';
 
 function msg(topic: string, key: string, seq: number): OutgoingMessage {

@@ -10,7 +10,7 @@ import { newEnvelope, toTopic } from '../envelope';
 import { OutboxRelay } from '../outbox/outbox.relay';
 import { enqueueOutbox } from '../outbox/outbox.writer';
 import type { IncomingMessage, MessageBroker, OutgoingMessage, Subscription } from '../ports';
-import { eventually } from '../testing/eventually';
+import { eventually } from '@saga/testing';
 import { TestTopics } from '../testing/kafka-topics';
 import { createTestDatabase, KAFKA_BROKERS, testLogger } from '../testing/test-support';
 import { KafkaBroker } from './kafka.broker';

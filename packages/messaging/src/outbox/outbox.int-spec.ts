@@ -5,7 +5,7 @@ import { newEnvelope, toTopic } from '../envelope';
 import { InMemoryBroker } from '../in-memory/in-memory.broker';
 import { claimInbox, pruneInbox } from '../inbox/inbox.repository';
 import type { IncomingMessage, OutgoingMessage } from '../ports';
-import { eventually } from '../testing/eventually';
+import { eventually } from '@saga/testing';
 import { capturingLogger, createTestDatabase, testLogger } from '../testing/test-support';
 import { OutboxRelay } from './outbox.relay';
 import { enqueueOutbox } from './outbox.writer';
