@@ -65,6 +65,7 @@ runService(async () => {
     groupId: env.KAFKA_GROUP_ID,
     topics: handler.topics,
     logger,
+    accepts: handler.accepts,
     handle: handler.handle,
     concurrency: env.CONSUMER_CONCURRENCY,
   });

@@ -27,6 +27,10 @@ export class SagaMessagesHandler {
     this.topics = [source.orderEvents, source.replies];
   }
 
+  /** Of order.events only OrderPaymentRequested matters; the other events skip the transaction. */
+  readonly accepts = (m: IncomingMessage): boolean =>
+    m.topic !== this.source.orderEvents || m.envelope.type === 'OrderPaymentRequested';
+
   readonly handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const events: SagaEvent[] = [];
     const causes: Envelope[] = [];

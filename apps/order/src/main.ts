@@ -47,6 +47,7 @@ runService(async () => {
     groupId: env.KAFKA_GROUP_ID,
     topics: handler.topics,
     logger,
+    accepts: handler.accepts,
     handle: handler.handle,
   });
   const expiry = setInterval(() => {

@@ -25,6 +25,9 @@ export class OrderCommandsHandler {
 
   readonly topics = [TOPICS.orderCommands, TOPICS.paymentEvents] as const;
 
+  /** Of payment.events only PaymentCompleted matters; the other events skip the transaction. */
+  readonly accepts = (m: IncomingMessage): boolean => m.topic !== TOPICS.paymentEvents || m.envelope.type === 'PaymentCompleted';
+
   handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const work = messages.map((m) => ({ envelope: m.envelope, orderId: orderIdOf(m) }));
     const ids = [...new Set(work.map((w) => w.orderId).filter((id): id is string => id !== undefined))].sort();

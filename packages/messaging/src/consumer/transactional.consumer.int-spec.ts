@@ -42,7 +42,7 @@ describe('startTransactionalConsumer (PostgreSQL + in-memory broker)', () => {
   async function rig(
     groupId: string,
     handle: (tx: Queryable, m: IncomingMessage, c: unknown) => Promise<readonly OutgoingMessage[]>,
-    extra: { prepare?: (ms: readonly IncomingMessage[]) => Promise<unknown> } = {},
+    extra: { prepare?: (ms: readonly IncomingMessage[]) => Promise<unknown>; accepts?: (m: IncomingMessage) => boolean } = {},
   ) {
     const broker = new InMemoryBroker({ partitions: 4 });
     const relay = new OutboxRelay({ db, producer: broker.producer(), logger, pollIntervalMs: 50 });
@@ -98,6 +98,20 @@ describe('startTransactionalConsumer (PostgreSQL + in-memory broker)', () => {
     for (const row of rows) assert.deepEqual(row.seqs, [...row.seqs].sort((a, b) => a - b), `order of ${row.key}`);
     const causes = new Set(r.broker.messages('out').map((m) => m.envelope.causationId));
     assert.equal(causes.size, 300);
+    await r.stop();
+  });
+
+  it('acknowledges messages it does not accept without handling them or writing an inbox row', async () => {
+    const r = await rig('accepts', effect, { accepts: (m) => Number((m.envelope.payload as { status: string }).status) % 2 === 0 });
+    const envs = Array.from({ length: 20 }, (_, i) => cmd('acc', i));
+    await r.send(envs.map((e) => toTopic('in', e)));
+    const even = envs.filter((_, i) => i % 2 === 0).map((e) => e.id);
+    await eventually(async () => assert.equal((await effectsOf(even)).size, 10));
+    await eventually(() => assert.equal(r.broker.messages('out').filter((m) => even.includes(m.envelope.causationId!)).length, 10));
+    const odd = envs.filter((_, i) => i % 2 === 1).map((e) => e.id);
+    assert.equal((await effectsOf(odd)).size, 0, 'no effect for a message not accepted');
+    const inbox = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM inbox WHERE message_id = ANY($1::uuid[])', [odd]);
+    assert.equal(inbox.rows[0]!.n, 0, 'no inbox row for a message not accepted');
     await r.stop();
   });
 

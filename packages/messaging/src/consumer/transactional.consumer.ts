@@ -19,6 +19,11 @@ export interface TransactionalConsumerOptions<C = void> {
   prepare?: (messages: readonly IncomingMessage[]) => Promise<C>;
   /** Runs inside the transaction with the batch's new messages; returns what to publish. */
   handle: TransactionalBatchHandler<C>;
+  /**
+   * Which well-formed messages this consumer acts on (default: all). The others are acknowledged
+   * without a transaction or an inbox row, e.g. event types of a shared topic it does not use.
+   */
+  accepts?: (message: IncomingMessage) => boolean;
   /** Most messages per batch (default 500). */
   maxBatchSize?: number;
   /** Most batches handled at once (broker default; see SubscribeOptions.concurrency). */
@@ -120,6 +125,7 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
       malformed.push({ m, reason: 'malformed', err: problem });
     }
     if (malformed) await deadLetterAll(malformed);
+    if (o.accepts) valid = valid.filter(o.accepts);
     if (valid.length === 0) return;
 
     try {
