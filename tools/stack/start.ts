@@ -31,6 +31,12 @@ export const SERVICES: readonly ServiceSpec[] = [
   { name: 'payment', port: 3003, links: { WALLET_URL: 'wallet' } },
   { name: 'wallet', port: 3004 },
   { name: 'orchestrator', port: 3005 },
+  // The single entry point; last, and ready only once every service above answers /health.
+  {
+    name: 'gateway',
+    port: 3000,
+    links: { ORDER_URL: 'order', INVENTORY_URL: 'inventory', PAYMENT_URL: 'payment', WALLET_URL: 'wallet', ORCHESTRATOR_URL: 'orchestrator' },
+  },
 ];
 
 const HOST = '127.0.0.1';

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AppErrorFilter } from './app-error.filter';
 import { HealthController, SERVICE_NAME } from './health.controller';
@@ -29,6 +30,11 @@ export interface StartHttpAppOptions {
    * own handler for the signal, that handler owns the shutdown and this one only marks not-ready.
    */
   onShutdown?: () => Promise<void>;
+  /**
+   * Runs on the Fastify instance after Nest created it and before the app initialises and listens:
+   * the place to register Fastify plugins, hooks and raw routes (the gateway's proxy and limits).
+   */
+  configure?: (fastify: FastifyInstance) => Promise<void> | void;
 }
 
 /**
@@ -61,6 +67,7 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
     abortOnError: false,
   });
   app.useGlobalFilters(new AppErrorFilter(o.logger));
+  await o.configure?.(app.getHttpAdapter().getInstance());
   installSignalHandlers(app, readiness, o);
   await app.listen({ port: o.port, host: o.host });
   return app;

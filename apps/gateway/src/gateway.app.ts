@@ -1,0 +1,218 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifyReplyFrom from '@fastify/reply-from';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppError, ErrorCode } from '@saga/contracts';
+import { Readiness, startHttpApp } from '@saga/nest-kit';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { bearerToken, decide, isPublic } from './auth/access-rules';
+import { UserDirectory, type Principal } from './auth/demo-users';
+import { TokenService } from './auth/token.service';
+import type { GatewayEnv } from './gateway.config';
+import { GatewayModule } from './gateway.module';
+import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
+
+export const SERVICE = 'gateway';
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+interface RequestContext {
+  id: string;
+  startedAt: number;
+  principal: Principal | undefined;
+  /** Set when a token was sent but is not valid: such a request is a 401 in every mode. */
+  tokenError: string | undefined;
+  upstream?: Upstream;
+}
+
+export interface RunningGateway {
+  app: NestFastifyApplication;
+  readiness: Readiness;
+  stop(): Promise<void>;
+}
+
+/** Per-request state, kept off Fastify's types. */
+const contexts = new WeakMap<FastifyRequest, RequestContext>();
+
+function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
+  return reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ code, message });
+}
+
+/**
+ * The gateway: Nest on Fastify with the login route, and on the Fastify instance a request-id and
+ * access-log hook, token checking, rate limits and a proxy route per path prefix of DESIGN §3.
+ * Ready once every upstream answers its /health.
+ */
+export async function startGateway(env: GatewayEnv, logger: Logger): Promise<RunningGateway> {
+  const upstreamUrl: Record<Upstream, string> = {
+    order: env.ORDER_URL,
+    inventory: env.INVENTORY_URL,
+    payment: env.PAYMENT_URL,
+    wallet: env.WALLET_URL,
+    orchestrator: env.ORCHESTRATOR_URL,
+  };
+  const upstreams = Object.keys(upstreamUrl) as Upstream[];
+  const readiness = new Readiness(upstreams);
+  let secret = env.JWT_SECRET;
+  if (secret === undefined) {
+    secret = TokenService.randomSecret();
+    logger.warn('JWT_SECRET is not set: using a random secret for this run (tokens end with the process; set it to share tokens across instances)');
+  }
+  const tokens = new TokenService(secret, env.JWT_TTL_SECONDS);
+  const users = new UserDirectory();
+  const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+
+  const configure = async (fastify: FastifyInstance): Promise<void> => {
+    fastify.addHook('onRequest', async (req, reply) => {
+      const given = req.headers[REQUEST_ID_HEADER];
+      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+      req.headers[REQUEST_ID_HEADER] = id;
+      void reply.header(REQUEST_ID_HEADER, id);
+      const ctx: RequestContext = { id, startedAt: performance.now(), principal: undefined, tokenError: undefined };
+      contexts.set(req, ctx);
+      const token = bearerToken(req.headers.authorization);
+      if (token === undefined) return;
+      try {
+        ctx.principal = await tokens.verify(token);
+      } catch (err) {
+        ctx.tokenError = err instanceof Error ? err.message : 'invalid token';
+      }
+    });
+    fastify.addHook('onResponse', async (req, reply) => {
+      const ctx = contexts.get(req);
+      const line = {
+        reqId: ctx?.id,
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: ctx ? Math.round((performance.now() - ctx.startedAt) * 10) / 10 : undefined,
+        sub: ctx?.principal?.sub,
+        upstream: ctx?.upstream,
+      };
+      if (req.url === '/health') logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+
+    await fastify.register(fastifyRateLimit, {
+      global: true,
+      max: env.RATE_LIMIT_MAX,
+      timeWindow: env.RATE_LIMIT_WINDOW_MS,
+      ...(redis ? { redis, nameSpace: env.RATE_LIMIT_REDIS_PREFIX } : {}),
+      // Counting must not fail requests when Redis is briefly away.
+      skipOnError: true,
+      allowList: (req) => req.url === '/health',
+      // Per client (token subject, else address) and per route.
+      keyGenerator: (req) => {
+        const ctx = contexts.get(req);
+        const client = ctx?.principal ? `sub:${ctx.principal.sub}` : `ip:${req.ip}`;
+        return `${client}|${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
+      },
+      errorResponseBuilder: (_req, context) =>
+        new AppError(ErrorCode.RateLimited, `rate limit of ${context.max} requests exceeded, retry in ${context.after}`, {
+          retryAfterSeconds: Math.ceil(context.ttl / 1000),
+        }),
+    });
+    await fastify.register(fastifyReplyFrom, {
+      undici: { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 2_000 },
+      disableRequestLogging: true,
+    });
+    for (const route of UPSTREAM_ROUTES) {
+      fastify.all(route.path, (req, reply) => proxy(route, req, reply));
+    }
+  };
+
+  async function ownerOf(orderId: string, requestId: string): Promise<{ status: number; customerId?: string }> {
+    const res = await fetch(`${upstreamUrl.order}/api/orders/${encodeURIComponent(orderId)}`, {
+      headers: { [REQUEST_ID_HEADER]: requestId },
+      signal: AbortSignal.timeout(env.PROXY_TIMEOUT_MS),
+    });
+    const body = (await res.json().catch(() => undefined)) as { customerId?: unknown } | undefined;
+    return { status: res.status, customerId: typeof body?.customerId === 'string' ? body.customerId : undefined };
+  }
+
+  async function proxy(route: UpstreamRoute, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const ctx = contexts.get(req) as RequestContext;
+    const path = req.url.split('?')[0];
+    if (ctx.tokenError !== undefined && !isPublic(req.method, path)) {
+      return sendError(reply, 401, ErrorCode.Unauthorized, 'the bearer token is invalid or expired');
+    }
+    const decision = decide({
+      mode: env.AUTH_MODE,
+      principal: ctx.principal,
+      method: req.method,
+      path,
+      query: (req.query ?? {}) as Record<string, unknown>,
+      body: req.body,
+    });
+    if (decision.kind === 'deny') return sendError(reply, decision.status, decision.code, decision.message);
+    if (decision.kind === 'order-owner') {
+      let owner: { status: number; customerId?: string };
+      try {
+        owner = await ownerOf(decision.orderId, ctx.id);
+      } catch (err) {
+        logger.warn({ reqId: ctx.id, err: (err as Error).message }, 'order lookup failed');
+        return sendError(reply, 503, ErrorCode.Unavailable, 'the order service is unavailable');
+      }
+      if (owner.status >= 500) return sendError(reply, 503, ErrorCode.Unavailable, 'the order service is unavailable');
+      if (owner.customerId !== ctx.principal?.sub) {
+        return decision.status === 404
+          ? sendError(reply, 404, ErrorCode.NotFound, `order ${decision.orderId} not found`)
+          : sendError(reply, 403, ErrorCode.Forbidden, `order ${decision.orderId} belongs to another customer`);
+      }
+    }
+    ctx.upstream = route.upstream;
+    const timeout = route.runsSaga?.(req.method, path) ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
+    return reply.from(`${upstreamUrl[route.upstream]}${req.url}`, {
+      timeout,
+      rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
+      onError: (r, { error }) => {
+        const timedOut = /timeout/i.test(`${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}`);
+        logger.warn({ reqId: ctx.id, upstream: route.upstream, err: error.message }, 'upstream call failed');
+        if (timedOut) void sendError(r as FastifyReply, 504, ErrorCode.StepTimeout, `${route.upstream} service did not answer within ${timeout} ms`);
+        else void sendError(r as FastifyReply, 503, ErrorCode.Unavailable, `${route.upstream} service is unavailable`);
+      },
+    });
+  }
+
+  const app = await startHttpApp({ service: SERVICE, module: GatewayModule.register(users, tokens), port: env.PORT, host: env.HOST, logger, readiness, configure });
+
+  // Ready while every upstream answers its /health (polled; a service that goes away makes it 503).
+  let polling = true;
+  const poll = async (): Promise<void> => {
+    await Promise.all(
+      upstreams.map(async (name) => {
+        try {
+          const res = await fetch(`${upstreamUrl[name]}/health`, { signal: AbortSignal.timeout(Math.max(500, env.HEALTH_INTERVAL_MS)) });
+          await res.body?.cancel();
+          if (res.status === 200) readiness.markReady(name);
+          else readiness.markNotReady(name, `health ${res.status}`);
+        } catch {
+          readiness.markNotReady(name, 'unreachable');
+        }
+      }),
+    );
+  };
+  const loop = (async () => {
+    while (polling) {
+      await poll();
+      await new Promise((r) => setTimeout(r, env.HEALTH_INTERVAL_MS).unref());
+    }
+  })();
+
+  let stopped = false;
+  return {
+    app,
+    readiness,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      polling = false;
+      await app.close();
+      await loop;
+      redis?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,43 @@
+import { BaseEnvSchema } from '@saga/nest-kit';
+import { z } from 'zod';
+
+const Url = z.url().transform((u) => u.replace(/\/+$/, ''));
+const Ms = z.coerce.number().int().positive();
+
+/**
+ * Configuration of the gateway, validated at start-up. It has no database and no Kafka: only the
+ * services' base URLs, auth and rate limits.
+ */
+export const GatewayEnvSchema = BaseEnvSchema.pick({ LOG_LEVEL: true, HOST: true })
+  .extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    ORDER_URL: Url.default('http://127.0.0.1:3001'),
+    INVENTORY_URL: Url.default('http://127.0.0.1:3002'),
+    PAYMENT_URL: Url.default('http://127.0.0.1:3003'),
+    WALLET_URL: Url.default('http://127.0.0.1:3004'),
+    ORCHESTRATOR_URL: Url.default('http://127.0.0.1:3005'),
+    /** Upstream timeout of ordinary calls. */
+    PROXY_TIMEOUT_MS: Ms.default(5_000),
+    /** Upstream timeout of calls that run a saga (the order service waits up to ORDER_WAIT_MS, 10 s). */
+    SAGA_PROXY_TIMEOUT_MS: Ms.default(30_000),
+    /** demo: a request without a token works as before; required: a token on every /api route but login and the catalog. */
+    AUTH_MODE: z.enum(['demo', 'required']).default('demo'),
+    /** HS256 key (at least 32 characters). Required when AUTH_MODE=required; random per start in demo mode when unset. */
+    JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    JWT_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+    /** Requests per client and per route within RATE_LIMIT_WINDOW_MS. */
+    RATE_LIMIT_MAX: z.coerce.number().int().positive().default(600),
+    RATE_LIMIT_WINDOW_MS: Ms.default(60_000),
+    /** Redis for rate-limit counters shared by every gateway instance; in memory when unset. */
+    REDIS_URL: z.url().optional(),
+    /** Prefix of the rate-limit keys in Redis (so several deployments or tests can share one Redis). */
+    RATE_LIMIT_REDIS_PREFIX: z.string().min(1).default('gateway-rate-limit:'),
+    /** How often the gateway polls each service's /health. */
+    HEALTH_INTERVAL_MS: Ms.default(1_000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.AUTH_MODE === 'required' && env.JWT_SECRET === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when AUTH_MODE=required' });
+    }
+  });
+export type GatewayEnv = z.infer<typeof GatewayEnvSchema>;

@@ -1,0 +1,36 @@
+/** The services the gateway forwards to. */
+export type Upstream = 'order' | 'inventory' | 'payment' | 'wallet' | 'orchestrator';
+
+export interface UpstreamRoute {
+  /** Fastify route path the gateway registers (every method). */
+  path: string;
+  upstream: Upstream;
+  /** Calls that run a saga wait for its outcome upstream: they get the longer timeout. */
+  runsSaga?: (method: string, path: string) => boolean;
+}
+
+const SAGA_CALL = (method: string, path: string): boolean =>
+  method === 'POST' && (path === '/orders' || path === '/api/payment' || /^\/api\/orders\/[^/]+\/payment$/.test(path));
+
+/** Path prefixes of DESIGN §3 and the service behind each; anything else is a 404 at the gateway. */
+export const UPSTREAM_ROUTES: readonly UpstreamRoute[] = [
+  { path: '/orders', upstream: 'order', runsSaga: SAGA_CALL },
+  { path: '/api/orders', upstream: 'order' },
+  { path: '/api/orders/*', upstream: 'order', runsSaga: SAGA_CALL },
+  { path: '/api/payment', upstream: 'order', runsSaga: SAGA_CALL },
+  { path: '/api/products', upstream: 'inventory' },
+  { path: '/api/products/*', upstream: 'inventory' },
+  { path: '/api/wallets/*', upstream: 'wallet' },
+  { path: '/api/payments', upstream: 'payment' },
+  { path: '/api/sagas', upstream: 'orchestrator' },
+  { path: '/api/sagas/*', upstream: 'orchestrator' },
+];
+
+/** Environment variable holding each upstream's base URL. */
+export const UPSTREAM_URL_VARS = {
+  order: 'ORDER_URL',
+  inventory: 'INVENTORY_URL',
+  payment: 'PAYMENT_URL',
+  wallet: 'WALLET_URL',
+  orchestrator: 'ORCHESTRATOR_URL',
+} as const satisfies Record<Upstream, string>;
