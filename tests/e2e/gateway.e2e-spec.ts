@@ -33,7 +33,8 @@ describe('gateway (e2e, in front of every service)', () => {
       ports,
       brokers: stack.brokers,
       env: { LOG_LEVEL: 'info', ...env },
-      output: (service, line) => appendFileSync(stack.logFile, `${service}${slot} ${line}\n`),
+      // Its own file: the stack's log is an open write stream that would overwrite appended lines.
+      output: (service, line) => appendFileSync(stack.logFile.replace(/\.log$/, '-gateways.log'), `${service}${slot} ${line}\n`),
       readyTimeoutMs: 30_000,
     });
     extras.push(extra);
@@ -222,6 +223,8 @@ describe('gateway (e2e, in front of every service)', () => {
   it('answers 429 RATE_LIMITED with Retry-After past the limit, shared by two gateways on Redis', async () => {
     const env = { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '60000', REDIS_URL, RATE_LIMIT_REDIS_PREFIX: `${stack.prefix}:rl:` };
     const [one, two] = await Promise.all([startGateway(7, env), startGateway(8, env)]);
+    // Ready means Redis answers too, so the counts below are shared from the first request.
+    assert.equal((await get(`${one}/health`)).body.checks.redis, 'ok');
     for (let i = 0; i < 5; i++) {
       const res = await get(`${i % 2 === 0 ? one : two}/api/products/P002`);
       assert.equal(res.status, 200, `request ${i + 1}`);
@@ -234,5 +237,17 @@ describe('gateway (e2e, in front of every service)', () => {
     }
     // Per route: another route of the same client still has its own budget.
     assert.equal((await get(`${one}/api/products`)).status, 200);
+  });
+
+  it('answers 503 UNAVAILABLE while a service is down, and is not ready until it is back', async () => {
+    await stack.stopService('orchestrator');
+    const down = await get(`${gw}/api/sagas`);
+    assert.equal(down.status, 503, JSON.stringify(down.body));
+    assert.equal(down.body.code, 'UNAVAILABLE');
+    await eventually(async () => (await get(`${gw}/health`)).status === 503, 10_000);
+    assert.equal((await get(`${gw}/api/products/P002`)).status, 200, 'the other services still answer');
+    await stack.startService('orchestrator');
+    await eventually(async () => (await get(`${gw}/health`)).status === 200, 20_000);
+    assert.equal((await get(`${gw}/api/sagas`)).status, 200);
   });
 });

@@ -54,7 +54,9 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     orchestrator: env.ORCHESTRATOR_URL,
   };
   const upstreams = Object.keys(upstreamUrl) as Upstream[];
-  const readiness = new Readiness(upstreams);
+  // With REDIS_URL the limits are shared only once Redis answers: until then (and while it is away)
+  // the gateway still serves, uncounted (skipOnError), but reports not ready.
+  const readiness = new Readiness(env.REDIS_URL === undefined ? upstreams : [...upstreams, 'redis']);
   let secret = env.JWT_SECRET;
   if (secret === undefined) {
     secret = TokenService.randomSecret();
@@ -64,6 +66,8 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
   const users = new UserDirectory();
   const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
+  redis?.on('ready', () => readiness.markReady('redis'));
+  redis?.on('close', () => readiness.markNotReady('redis', 'disconnected'));
 
   const configure = async (fastify: FastifyInstance): Promise<void> => {
     fastify.addHook('onRequest', async (req, reply) => {

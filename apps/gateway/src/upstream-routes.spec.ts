@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { UPSTREAM_ROUTES } from './upstream-routes';
+
+const route = (path: string) => UPSTREAM_ROUTES.find((r) => r.path === path);
+const runsSaga = (routePath: string, method: string, path: string) => route(routePath)?.runsSaga?.(method, path) ?? false;
+
+describe('upstream routes', () => {
+  it('sends each prefix of DESIGN §3 to its service', () => {
+    assert.equal(route('/orders')?.upstream, 'order');
+    assert.equal(route('/api/payment')?.upstream, 'order');
+    assert.equal(route('/api/orders/*')?.upstream, 'order');
+    assert.equal(route('/api/products/*')?.upstream, 'inventory');
+    assert.equal(route('/api/wallets/*')?.upstream, 'wallet');
+    assert.equal(route('/api/payments')?.upstream, 'payment');
+    assert.equal(route('/api/sagas/*')?.upstream, 'orchestrator');
+    assert.equal(route('/internal/*'), undefined, 'internal routes are not public');
+  });
+
+  it('gives only the calls that wait for a saga the long timeout', () => {
+    assert.equal(runsSaga('/orders', 'POST', '/orders'), true);
+    assert.equal(runsSaga('/api/payment', 'POST', '/api/payment'), true);
+    assert.equal(runsSaga('/api/orders/*', 'POST', '/api/orders/o1/payment'), true);
+    assert.equal(runsSaga('/api/orders/*', 'POST', '/api/orders/o1/cancel'), false);
+    assert.equal(runsSaga('/api/orders/*', 'GET', '/api/orders/o1'), false);
+    assert.equal(runsSaga('/api/products', 'GET', '/api/products'), false);
+  });
+});
