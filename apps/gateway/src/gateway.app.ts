@@ -168,7 +168,10 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       }
     }
     ctx.upstream = route.upstream;
-    const timeout = route.runsSaga?.(req.method, path) ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
+    // An event stream lives until its order ends: undici's header/body timeouts become an idle
+    // timeout longer than the upstream heartbeat; reply-from pipes the body, so nothing is buffered.
+    const stream = route.streams?.(req.method, path) ?? false;
+    const timeout = stream ? env.STREAM_IDLE_TIMEOUT_MS : route.runsSaga?.(req.method, path) ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
     return reply.from(`${upstreamUrl[route.upstream]}${req.url}`, {
       timeout,
       rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),

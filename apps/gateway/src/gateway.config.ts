@@ -20,6 +20,11 @@ export const GatewayEnvSchema = BaseEnvSchema.pick({ LOG_LEVEL: true, HOST: true
     PROXY_TIMEOUT_MS: Ms.default(5_000),
     /** Upstream timeout of calls that run a saga (the order service waits up to ORDER_WAIT_MS, 10 s). */
     SAGA_PROXY_TIMEOUT_MS: Ms.default(30_000),
+    /**
+     * Longest silence allowed on an event stream (`GET /api/orders/{id}/events`) before the gateway
+     * gives up on it; the order service sends a heartbeat every 15 s, so this only catches a dead upstream.
+     */
+    STREAM_IDLE_TIMEOUT_MS: Ms.default(60_000),
     /** demo: a request without a token works as before; required: a token on every /api route but login and the catalog. */
     AUTH_MODE: z.enum(['demo', 'required']).default('demo'),
     /** HS256 key (at least 32 characters). Required when AUTH_MODE=required; random per start in demo mode when unset. */

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { UPSTREAM_ROUTES } from './upstream-routes';
 
 const route = (path: string) => UPSTREAM_ROUTES.find((r) => r.path === path);
+const streams = (routePath: string, method: string, path: string) => route(routePath)?.streams?.(method, path) ?? false;
 const runsSaga = (routePath: string, method: string, path: string) => route(routePath)?.runsSaga?.(method, path) ?? false;
 
 describe('upstream routes', () => {
@@ -24,5 +25,13 @@ describe('upstream routes', () => {
     assert.equal(runsSaga('/api/orders/*', 'POST', '/api/orders/o1/cancel'), false);
     assert.equal(runsSaga('/api/orders/*', 'GET', '/api/orders/o1'), false);
     assert.equal(runsSaga('/api/products', 'GET', '/api/products'), false);
+  });
+
+  it('treats only an order event stream as a stream', () => {
+    assert.equal(streams('/api/orders/*', 'GET', '/api/orders/o1/events'), true);
+    assert.equal(streams('/api/orders/*', 'POST', '/api/orders/o1/events'), false);
+    assert.equal(streams('/api/orders/*', 'GET', '/api/orders/o1'), false);
+    assert.equal(streams('/api/orders/*', 'GET', '/api/orders/o1/history'), false);
+    assert.equal(streams('/api/orders/*', 'GET', '/api/orders/o1/events/x'), false);
   });
 });

@@ -7,16 +7,20 @@ export interface UpstreamRoute {
   upstream: Upstream;
   /** Calls that run a saga wait for its outcome upstream: they get the longer timeout. */
   runsSaga?: (method: string, path: string) => boolean;
+  /** Long-lived event streams: no request timeout, only an idle timeout, and never buffered. */
+  streams?: (method: string, path: string) => boolean;
 }
 
 const SAGA_CALL = (method: string, path: string): boolean =>
   method === 'POST' && (path === '/orders' || path === '/api/payment' || /^\/api\/orders\/[^/]+\/payment$/.test(path));
 
+const EVENT_STREAM = (method: string, path: string): boolean => method === 'GET' && /^\/api\/orders\/[^/]+\/events$/.test(path);
+
 /** Path prefixes of DESIGN §3 and the service behind each; anything else is a 404 at the gateway. */
 export const UPSTREAM_ROUTES: readonly UpstreamRoute[] = [
   { path: '/orders', upstream: 'order', runsSaga: SAGA_CALL },
   { path: '/api/orders', upstream: 'order' },
-  { path: '/api/orders/*', upstream: 'order', runsSaga: SAGA_CALL },
+  { path: '/api/orders/*', upstream: 'order', runsSaga: SAGA_CALL, streams: EVENT_STREAM },
   { path: '/api/payment', upstream: 'order', runsSaga: SAGA_CALL },
   { path: '/api/products', upstream: 'inventory' },
   { path: '/api/products/*', upstream: 'inventory' },

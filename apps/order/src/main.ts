@@ -3,6 +3,7 @@ import { MESSAGING_MIGRATIONS, KafkaBroker, OutboxRelay, startTransactionalConsu
 import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, runService, startHttpApp } from '@saga/nest-kit';
 import { CatalogClient } from './catalog.client';
 import { OrderCommandsHandler } from './order-commands.handler';
+import { OrderEventStreams } from './order-events.stream';
 import { OrderOutcomeWaiter } from './order-outcome.waiter';
 import { OrderEnvSchema } from './order.config';
 import { ORDER_MIGRATIONS } from './order.migrations';
@@ -29,10 +30,11 @@ runService(async () => {
     expiryMs: env.ORDER_EXPIRY_MS,
   });
   const handler = new OrderCommandsHandler(orders, logger);
+  const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
 
   const app = await startHttpApp({
     service: SERVICE,
-    module: OrderModule.register(orders),
+    module: OrderModule.register(orders, events),
     port: env.PORT,
     host: env.HOST,
     logger,
@@ -64,6 +66,7 @@ runService(async () => {
       clearInterval(expiry);
       await subscription.close();
       await relay.stop();
+      events.closeAll();
       await waiter.stop();
       await app.close();
       await broker.close();

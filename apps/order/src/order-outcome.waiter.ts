@@ -1,14 +1,17 @@
 import { Client } from 'pg';
 import type { Logger } from 'pino';
-import { ORDER_OUTCOME_CHANNEL } from './order.repository';
+import { SAGA_OUTCOMES, type OrderStatus } from './order-status';
+import { ORDER_STATUS_CHANNEL, parseStatusNotification } from './order.repository';
 
 /**
- * Lets an HTTP call wait for its order's saga outcome. Outcomes arrive by Postgres LISTEN/NOTIFY, so
- * the instance holding the request learns it whichever instance handled the final command. A missed
- * notification only costs latency: callers re-read the order after the wait.
+ * Lets an HTTP call wait for its order's saga outcome, and event streams follow every status change.
+ * Changes arrive by Postgres LISTEN/NOTIFY, so the instance holding the request learns them whichever
+ * instance handled the command. A missed notification only costs latency: callers re-read the order
+ * after the wait, and subscribers are also called after every reconnect (and re-read periodically).
  */
 export class OrderOutcomeWaiter {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly subscribers = new Map<string, Set<() => void>>();
   private client: Client | undefined;
   private stopped = false;
 
@@ -24,7 +27,10 @@ export class OrderOutcomeWaiter {
   private async connect(): Promise<void> {
     const client = new Client({ connectionString: this.databaseUrl });
     client.on('notification', (msg) => {
-      if (msg.payload) this.release(msg.payload);
+      const note = msg.payload ? parseStatusNotification(msg.payload) : undefined;
+      if (!note) return;
+      this.notifySubscribers(note.orderId);
+      if (SAGA_OUTCOMES.includes(note.status as OrderStatus)) this.release(note.orderId);
     });
     client.on('error', (err) => {
       this.logger.warn({ err }, 'order outcome listener lost its connection; reconnecting');
@@ -32,10 +38,11 @@ export class OrderOutcomeWaiter {
       this.reconnectLater();
     });
     await client.connect();
-    await client.query(`LISTEN ${ORDER_OUTCOME_CHANNEL}`);
+    await client.query(`LISTEN ${ORDER_STATUS_CHANNEL}`);
     this.client = client;
-    // Anything that ended while we were not listening: wake every waiter so it re-reads.
+    // Anything that changed while we were not listening: wake every waiter and subscriber so it re-reads.
     for (const id of [...this.waiters.keys()]) this.release(id);
+    for (const id of [...this.subscribers.keys()]) this.notifySubscribers(id);
   }
 
   private reconnectLater(): void {
@@ -60,6 +67,32 @@ export class OrderOutcomeWaiter {
       const timer = setTimeout(done, timeoutMs);
       set.add(done);
     });
+  }
+
+  /**
+   * Calls `listener` on every status change of the order (and after a reconnect, when changes may
+   * have been missed); it should re-read the order. Returns the unsubscribe function.
+   */
+  subscribe(orderId: string, listener: () => void): () => void {
+    let set = this.subscribers.get(orderId);
+    if (!set) this.subscribers.set(orderId, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.subscribers.get(orderId) === set) this.subscribers.delete(orderId);
+    };
+  }
+
+  private notifySubscribers(orderId: string): void {
+    const set = this.subscribers.get(orderId);
+    if (!set) return;
+    for (const listener of [...set]) {
+      try {
+        listener();
+      } catch (err) {
+        this.logger.warn({ err, orderId }, 'order status subscriber failed');
+      }
+    }
   }
 
   private release(orderId: string): void {

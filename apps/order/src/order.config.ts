@@ -11,6 +11,10 @@ export const OrderEnvSchema = BaseEnvSchema.extend({
   ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   /** How long an INITIATED order may stay unpaid before it is canceled. */
   ORDER_EXPIRY_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  /** Comment lines an order event stream sends while idle, so proxies keep it open. */
+  SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** An event stream also re-reads its order this often, in case a notification was missed. */
+  SSE_REREAD_MS: z.coerce.number().int().min(100).default(5_000),
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
 });
 export type OrderEnv = z.infer<typeof OrderEnvSchema>;

@@ -1,6 +1,5 @@
 import type { Queryable } from '@saga/postgres';
 import type { OrderStatus } from './order-status';
-import { SAGA_OUTCOMES } from './order-status';
 
 export interface OrderItemRow {
   productId: string;
@@ -40,8 +39,20 @@ export interface OrderDetails extends OrderRow {
   history: StatusHistoryRow[];
 }
 
-/** Postgres NOTIFY channel carrying the id of an order that reached a saga outcome. */
-export const ORDER_OUTCOME_CHANNEL = 'order_outcome';
+/** Postgres NOTIFY channel announcing every status change of an order; payload `<status>:<order id>`. */
+export const ORDER_STATUS_CHANNEL = 'order_status';
+
+/** Reads a notification payload of ORDER_STATUS_CHANNEL (statuses hold no ':', ids may). */
+export function parseStatusNotification(payload: string): { orderId: string; status: string } | undefined {
+  const at = payload.indexOf(':');
+  if (at <= 0 || at === payload.length - 1) return undefined;
+  return { status: payload.slice(0, at), orderId: payload.slice(at + 1) };
+}
+
+/** One row of an order's status history with its id, the position an event stream resumes from. */
+export interface StatusEventRow extends StatusHistoryRow {
+  id: string;
+}
 
 const ORDER_COLUMNS = `id, customer_id AS "customerId", status, status_info AS "statusInfo",
   failure_code AS "failureCode", amount_cents AS "amountCents", currency,
@@ -122,8 +133,8 @@ export class OrderRepository {
   }
 
   /**
-   * Moves the order to `to` if its status is one of `from`; records the history row and, for a saga
-   * outcome, notifies waiting HTTP calls on every instance (NOTIFY is delivered at commit).
+   * Moves the order to `to` if its status is one of `from`; records the history row and notifies
+   * waiting HTTP calls and event streams on every instance (NOTIFY is delivered at commit).
    */
   async transition(
     tx: Queryable,
@@ -145,8 +156,27 @@ export class OrderRepository {
       to,
       info.statusInfo ?? null,
     ]);
-    if (SAGA_OUTCOMES.includes(to)) await tx.query(`SELECT pg_notify($1, $2)`, [ORDER_OUTCOME_CHANNEL, id]);
+    await tx.query(`SELECT pg_notify($1, $2)`, [ORDER_STATUS_CHANNEL, `${to}:${id}`]);
     return row;
+  }
+
+  /**
+   * History rows of an order after row `afterId` (event-stream resume point), oldest first; without
+   * `afterId`, only the latest row (the current status).
+   */
+  async statusEvents(db: Queryable, orderId: string, afterId?: string): Promise<StatusEventRow[]> {
+    const res = afterId === undefined
+      ? await db.query<StatusEventRow>(
+          `SELECT id::text AS id, status, status_info AS "statusInfo", at FROM order_status_history
+           WHERE order_id = $1 ORDER BY id DESC LIMIT 1`,
+          [orderId],
+        )
+      : await db.query<StatusEventRow>(
+          `SELECT id::text AS id, status, status_info AS "statusInfo", at FROM order_status_history
+           WHERE order_id = $1 AND id > $2::bigint ORDER BY id`,
+          [orderId, afterId],
+        );
+    return res.rows;
   }
 
   /** Locks a batch's orders (in id order, so concurrent batches cannot deadlock). */
@@ -160,7 +190,7 @@ export class OrderRepository {
 
   /**
    * Writes a batch's status changes with three statements whatever its size: each order's final
-   * state, every history row in order, and one notification per saga outcome.
+   * state, every history row in order, and one notification per order (its final status).
    */
   async applyChanges(tx: Queryable, changes: readonly StatusChange[]): Promise<void> {
     if (changes.length === 0) return;
@@ -187,10 +217,10 @@ export class OrderRepository {
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
       [changes.map((c) => c.orderId), changes.map((c) => c.status), changes.map((c) => c.statusInfo ?? null)],
     );
-    const outcomes = ids.filter((id) => SAGA_OUTCOMES.includes(last.get(id)!.status));
-    if (outcomes.length > 0) {
-      await tx.query(`SELECT pg_notify($1, id) FROM unnest($2::text[]) AS id`, [ORDER_OUTCOME_CHANNEL, outcomes]);
-    }
+    await tx.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [
+      ORDER_STATUS_CHANNEL,
+      ids.map((id) => `${last.get(id)!.status}:${id}`),
+    ]);
   }
 
   /** Claims the right to start the saga of an INITIATED order (once). */

@@ -2,13 +2,17 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Re
 import { parseWith } from '@saga/nest-kit';
 import type { FastifyReply } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
+import { OrderEventStreams } from './order-events.stream';
 import { OrderService, type SagaCallResult } from './order.service';
 import type { OrderView } from './order.view';
 
 /** Orders API of DESIGN §3 (served under the same paths the gateway routes by prefix). */
 @Controller()
 export class OrdersController {
-  constructor(private readonly orders: OrderService) {}
+  constructor(
+    private readonly orders: OrderService,
+    private readonly events: OrderEventStreams,
+  ) {}
 
   /** Seed one-call flow: create and run the saga, 201 with the PLACED order. */
   @Post('orders')
@@ -41,6 +45,16 @@ export class OrdersController {
   @Get('api/orders/:id/history')
   async history(@Param('id') id: string) {
     return (await this.orders.get(id)).statusHistory;
+  }
+
+  /** Server-Sent Events of the order's status until a terminal status (404 JSON for an unknown order). */
+  @Get('api/orders/:id/events')
+  streamEvents(
+    @Param('id') id: string,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Res() res: FastifyReply,
+  ): Promise<void> {
+    return this.events.stream(id, lastEventId, res);
   }
 
   @Post('api/orders/:id/payment')
