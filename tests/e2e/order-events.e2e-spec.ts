@@ -2,12 +2,13 @@
  * Order status as Server-Sent Events through the gateway (every service its own process, real Kafka +
  * PostgreSQL): a stream opened on an INITIATED order sees every status of its saga in order and ends
  * at PLACED; Last-Event-ID resumes after an event; an unknown order is a 404 before any streaming.
+ * Also the gateway's OpenAPI document and docs page.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { get, post } from './http.ts';
-import { createProduct, createWallet, startTestStack, type TestStack } from './support.ts';
+import { eventually, get, post } from './http.ts';
+import { createProduct, createWallet, serviceLog, startTestStack, type TestStack } from './support.ts';
 
 interface StatusEvent {
   id: string;
@@ -19,6 +20,9 @@ interface StatusEvent {
 class EventStreamReader {
   readonly events: StatusEvent[] = [];
   ended = false;
+  /** Comment lines (heartbeats) received. */
+  comments = 0;
+  error: unknown;
   private buffer = '';
   private readonly done: Promise<void>;
   private wake: () => void = () => undefined;
@@ -26,14 +30,19 @@ class EventStreamReader {
   constructor(body: ReadableStream<Uint8Array>) {
     this.done = (async () => {
       const decoder = new TextDecoder();
-      for await (const chunk of body) {
-        this.buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = this.buffer.indexOf('\n\n')) >= 0) {
-          this.parse(this.buffer.slice(0, end));
-          this.buffer = this.buffer.slice(end + 2);
+      try {
+        for await (const chunk of body) {
+          this.buffer += decoder.decode(chunk, { stream: true });
+          let end: number;
+          while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+            this.parse(this.buffer.slice(0, end));
+            this.buffer = this.buffer.slice(end + 2);
+          }
+          this.wake();
         }
-        this.wake();
+      } catch (err) {
+        // Aborted by the test (or cut): recorded, so waitForEnd can tell it from a clean end.
+        this.error = err;
       }
       this.ended = true;
       this.wake();
@@ -43,7 +52,10 @@ class EventStreamReader {
   private parse(block: string): void {
     const fields: Record<string, string> = {};
     for (const line of block.split('\n')) {
-      if (line.startsWith(':')) continue; // heartbeat comment
+      if (line.startsWith(':')) {
+        this.comments++; // heartbeat
+        continue;
+      }
       const at = line.indexOf(':');
       if (at > 0) fields[line.slice(0, at)] = line.slice(at + 1).trimStart();
     }
@@ -79,11 +91,12 @@ class EventStreamReader {
     } finally {
       clearTimeout(timer);
     }
+    if (this.error !== undefined) throw this.error;
   }
 }
 
-async function openStream(url: string, headers: Record<string, string> = {}): Promise<EventStreamReader> {
-  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: AbortSignal.timeout(60_000) });
+async function openStream(url: string, headers: Record<string, string> = {}, signal = AbortSignal.timeout(60_000)): Promise<EventStreamReader> {
+  const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal });
   if (res.status !== 200) assert.fail(`stream answered ${res.status}: ${await res.text()}`);
   assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
   assert.ok(res.body);
@@ -99,7 +112,8 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
 
   before(async () => {
     // No periodic re-read within the test: events must come from the LISTEN/NOTIFY of each change.
-    stack = await startTestStack('events', { SSE_REREAD_MS: '600000' });
+    // Heartbeats every 300 ms so the test sees them.
+    stack = await startTestStack('events', { SSE_REREAD_MS: '600000', SSE_HEARTBEAT_MS: '300' });
     gw = stack.url('gateway');
     await createProduct(stack, product, 10, 100);
     await createWallet(stack, customer, 1_000);
@@ -155,10 +169,41 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
     assert.deepEqual(afterEnd.events, []);
   });
 
+  it('sends heartbeats while idle, and closes the order service stream when the client goes away', async () => {
+    const created = await post(`${gw}/api/orders`, { customerId: customer, orderItems: [{ productId: product, quantity: 1 }] });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const abort = new AbortController();
+    const stream = await openStream(`${gw}/api/orders/${created.body.id}/events`, {}, abort.signal);
+    await stream.waitFor(1, 10_000);
+    assert.equal(stream.events[0].data.status, 'INITIATED');
+    await eventually(() => stream.comments >= 2, 10_000, 50);
+    assert.equal(stream.events.length, 1, 'no events while the order does not change');
+    abort.abort();
+    await eventually(
+      () => serviceLog(stack, 'order').some((l) => l.msg === 'order event stream closed' && l.orderId === created.body.id && l.reason === 'client gone'),
+      10_000,
+    );
+  });
+
   it('answers 404 NOT_FOUND JSON for an unknown order, before streaming', async () => {
     const res = await get(`${gw}/api/orders/no-such-order-${suffix}/events`);
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(res.body.code, 'NOT_FOUND');
+  });
+
+  // The same stack serves the gateway's API documentation (no stack of its own).
+  it('serves the OpenAPI document at /api/openapi.json and the interactive docs at /api/docs', async () => {
+    const spec = await fetch(`${gw}/api/openapi.json`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(spec.status, 200);
+    assert.match(spec.headers.get('content-type') ?? '', /application\/json/);
+    const doc = JSON.parse(await spec.text()) as { openapi: string; paths: Record<string, unknown> };
+    assert.match(doc.openapi, /^3\./);
+    assert.ok(doc.paths['/api/orders/{id}/events']);
+
+    const docs = await fetch(`${gw}/api/docs`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(docs.status, 200);
+    assert.match(docs.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await docs.text(), /swagger-ui/i);
   });
 });

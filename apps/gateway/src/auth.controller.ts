@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { UserDirectory } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
 
-const LoginSchema = z.strictObject({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) });
+/** Body of `POST /api/auth/login` (also the source of its OpenAPI schema). */
+export const LoginSchema = z.strictObject({ username: z.string().min(1).max(100), password: z.string().min(1).max(200) });
 
 /** `POST /api/auth/login {username, password}` → 200 `{token}`; 401 UNAUTHORIZED otherwise. */
 @Controller('api/auth')

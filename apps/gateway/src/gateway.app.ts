@@ -1,5 +1,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyReplyFrom from '@fastify/reply-from';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
 import { Readiness, startHttpApp } from '@saga/nest-kit';
@@ -12,6 +14,7 @@ import { UserDirectory, type Principal } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
 import type { GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
+import { openApiDocument } from './openapi/openapi.document';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
 
 export const SERVICE = 'gateway';
@@ -69,7 +72,14 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
   redis?.on('ready', () => readiness.markReady('redis'));
   redis?.on('close', () => readiness.markNotReady('redis', 'disconnected'));
 
+  // Open event streams would hold the server's close forever: they are cut at shutdown (the
+  // client's EventSource reconnects, to another instance, with Last-Event-ID).
+  const openStreams = new Set<FastifyReply['raw']>();
+
   const configure = async (fastify: FastifyInstance): Promise<void> => {
+    fastify.addHook('preClose', async () => {
+      for (const raw of openStreams) raw.destroy();
+    });
     fastify.addHook('onRequest', async (req, reply) => {
       const given = req.headers[REQUEST_ID_HEADER];
       const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
@@ -123,6 +133,11 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       undici: { connections: 128, pipelining: 1, keepAliveTimeout: 30_000, connectTimeout: 2_000 },
       disableRequestLogging: true,
     });
+    // The public API's OpenAPI document and interactive docs (static document, no route scanning).
+    const document = openApiDocument();
+    await fastify.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
+    await fastify.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
+    fastify.get('/api/openapi.json', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(document));
     for (const route of UPSTREAM_ROUTES) {
       fastify.all(route.path, (req, reply) => proxy(route, req, reply));
     }
@@ -172,6 +187,11 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     // timeout longer than the upstream heartbeat; reply-from pipes the body, so nothing is buffered.
     const stream = route.streams?.(req.method, path) ?? false;
     const timeout = stream ? env.STREAM_IDLE_TIMEOUT_MS : route.runsSaga?.(req.method, path) ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
+    if (stream) {
+      const raw = reply.raw;
+      openStreams.add(raw);
+      raw.once('close', () => openStreams.delete(raw));
+    }
     return reply.from(`${upstreamUrl[route.upstream]}${req.url}`, {
       timeout,
       rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),

@@ -59,13 +59,14 @@ export class OrderEventStreams {
     let closed = false;
     let reading = false;
     let again = false;
-    const close = (): void => {
+    const close = (reason: 'ended' | 'client gone' | 'shutdown'): void => {
       if (closed) return;
       closed = true;
+      this.logger.info({ orderId, reason, lastEventId: last }, 'order event stream closed');
       unsubscribe();
       clearInterval(heartbeat);
       clearInterval(reread);
-      this.open.delete(close);
+      this.open.delete(closeForShutdown);
       if (!res.writableEnded) res.end();
     };
     // One read at a time; a wake-up during a read runs one more read after it.
@@ -83,7 +84,7 @@ export class OrderEventStreams {
             if (closed) return;
             res.write(statusEvent(orderId, row));
             last = row.id;
-            if (STREAM_END_STATUSES.includes(row.status)) return close();
+            if (STREAM_END_STATUSES.includes(row.status)) return close('ended');
           }
         } while (again && !closed);
       } catch (err) {
@@ -100,11 +101,12 @@ export class OrderEventStreams {
       if (!closed) res.write(': heartbeat\n\n');
     }, this.config.heartbeatMs);
     const reread = setInterval(() => void pump(), this.config.rereadMs);
-    res.on('close', close);
-    this.open.add(close);
+    res.on('close', () => close('client gone'));
+    const closeForShutdown = (): void => close('shutdown');
+    this.open.add(closeForShutdown);
     await pump();
     // Resumed after the terminal event: nothing more will come.
-    if (!closed && resumed && STREAM_END_STATUSES.includes(order.status) && !reading) close();
+    if (!closed && resumed && STREAM_END_STATUSES.includes(order.status) && !reading) close('ended');
   }
 
   /** Ends every open stream (at shutdown, so the HTTP server can close). */

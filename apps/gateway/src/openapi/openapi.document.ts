@@ -1,0 +1,344 @@
+import { CurrencySchema, ErrorCode, MoneySchema } from '@saga/contracts';
+import { z } from 'zod';
+import { LoginSchema } from '../auth.controller';
+
+type Json = Record<string, unknown>;
+
+/** JSON Schema of a zod schema, as an OpenAPI 3.1 schema object (zod 4's own converter). */
+function fromZod(schema: z.ZodType): Json {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Json;
+  return rest;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: Json): Json => ({ 'application/json': { schema } });
+const ok = (description: string, schema: Json): Json => ({ description, content: json(schema) });
+const err = (description: string): Json => ({ description, content: json(ref('Error')) });
+const body = (schema: Json): Json => ({ required: true, content: json(schema) });
+const pathParam = (name: string, description: string): Json => ({ name, in: 'path', required: true, schema: { type: 'string' }, description });
+const queryParam = (name: string, schema: Json, required = false, description?: string): Json => ({
+  name,
+  in: 'query',
+  required,
+  schema,
+  ...(description ? { description } : {}),
+});
+const page = [
+  queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+  queryParam('offset', { type: 'integer', minimum: 0, default: 0 }),
+];
+const orderId = pathParam('id', 'order id');
+const customerId = pathParam('customerId', 'customer id, e.g. CUS_0001');
+
+const Money = fromZod(MoneySchema.describe('decimal amount with at most two decimal places'));
+const ORDER_STATUSES = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE', 'PLACED', 'ON_WAY', 'DELIVERED', 'FAILED', 'CANCELED'];
+
+const schemas: Record<string, Json> = {
+  Error: {
+    type: 'object',
+    required: ['code', 'message'],
+    properties: { code: { type: 'string', enum: Object.values(ErrorCode) }, message: { type: 'string' } },
+    additionalProperties: true,
+    example: { code: 'OUT_OF_STOCK', message: 'P001 is not available' },
+  },
+  Login: fromZod(LoginSchema),
+  LoginResult: {
+    type: 'object',
+    required: ['token', 'role', 'sub'],
+    properties: { token: { type: 'string', description: 'JWT, sent as `Authorization: Bearer <token>`' }, role: { type: 'string', enum: ['customer', 'operator'] }, sub: { type: 'string' } },
+  },
+  Money,
+  Currency: fromZod(CurrencySchema),
+  CreateOrder: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['customerId', 'orderItems'],
+    properties: {
+      customerId: { type: 'string', minLength: 1, maxLength: 64 },
+      orderItems: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 50,
+        description: 'each product may appear once',
+        items: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['productId', 'quantity'],
+          properties: {
+            productId: { type: 'string', minLength: 1, maxLength: 64 },
+            quantity: { type: 'integer', minimum: 1, maximum: 1000 },
+            totalPrice: { ...Money, description: 'optional client total of the line; must agree with the catalog' },
+          },
+        },
+      },
+    },
+    example: { customerId: 'CUS_0001', orderItems: [{ productId: 'P001', quantity: 1, totalPrice: 999.99 }] },
+  },
+  PayOrder: { type: 'object', additionalProperties: false, required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 64 } } },
+  UpdateStatus: { type: 'object', additionalProperties: false, required: ['status'], properties: { status: { type: 'string', enum: ['ON_WAY', 'DELIVERED'] } } },
+  OrderStatus: { type: 'string', enum: ORDER_STATUSES },
+  StatusHistoryEntry: {
+    type: 'object',
+    required: ['status', 'at'],
+    properties: { status: ref('OrderStatus'), statusInfo: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' } },
+  },
+  Order: {
+    type: 'object',
+    required: ['id', 'customerId', 'status', 'totalPrice', 'currency', 'orderItems', 'statusHistory'],
+    properties: {
+      id: { type: 'string' },
+      customerId: { type: 'string' },
+      status: ref('OrderStatus'),
+      statusInfo: { type: ['string', 'null'] },
+      totalPrice: Money,
+      currency: { type: 'string' },
+      orderItems: {
+        type: 'array',
+        items: {
+          type: 'object',
+          properties: { productId: { type: 'string' }, quantity: { type: 'integer' }, unitPrice: Money, totalPrice: Money },
+        },
+      },
+      statusHistory: { type: 'array', items: ref('StatusHistoryEntry') },
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  PendingOrder: {
+    allOf: [ref('Order'), { type: 'object', properties: { url: { type: 'string', description: 'where to follow the order' } } }],
+  },
+  Product: {
+    type: 'object',
+    properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, price: Money, available: { type: 'integer' } },
+  },
+  Wallet: { type: 'object', properties: { customerId: { type: 'string' }, balance: Money, currency: { type: 'string' } } },
+  WalletTransaction: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      type: { type: 'string' },
+      amount: Money,
+      currency: { type: 'string' },
+      description: { type: ['string', 'null'] },
+      reference: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  MoveMoney: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['amount'],
+    properties: { amount: { ...Money, exclusiveMinimum: 0, maximum: 1_000_000 }, currency: ref('Currency'), description: { type: 'string', minLength: 1, maxLength: 200 } },
+    example: { amount: 25.5 },
+  },
+  Payment: {
+    type: 'object',
+    properties: {
+      paymentId: { type: 'string' },
+      type: { type: 'string' },
+      status: { type: 'string' },
+      amount: Money,
+      currency: { type: 'string' },
+      description: { type: ['string', 'null'] },
+      createdAt: { type: 'string', format: 'date-time' },
+    },
+  },
+  Saga: { type: 'object', description: 'a saga instance with its steps (operator view)', additionalProperties: true },
+};
+
+const SAGA_FAILURES = {
+  '402': err('INSUFFICIENT_FUNDS'),
+  '409': err('OUT_OF_STOCK, ORDER_NOT_PAYABLE'),
+  '503': err('WALLET_UNAVAILABLE, or a service is unavailable'),
+};
+const COMMON = { '429': err('RATE_LIMITED (with Retry-After)') };
+
+const paths: Record<string, Json> = {
+  '/health': {
+    get: {
+      tags: ['system'],
+      summary: 'readiness of the gateway (every upstream answers)',
+      security: [],
+      responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+    },
+  },
+  '/api/auth/login': {
+    post: {
+      tags: ['auth'],
+      summary: 'token for a seeded customer or the operator',
+      security: [],
+      requestBody: body(ref('Login')),
+      responses: { '200': ok('token', ref('LoginResult')), '400': err('VALIDATION_FAILED'), '401': err('UNAUTHORIZED'), ...COMMON },
+    },
+  },
+  '/orders': {
+    post: {
+      tags: ['orders'],
+      summary: 'seed one-call flow: create the order and run the saga',
+      requestBody: body(ref('CreateOrder')),
+      responses: { '201': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), ...SAGA_FAILURES, ...COMMON },
+    },
+  },
+  '/api/products': {
+    get: { tags: ['catalog'], summary: 'catalog with available stock', security: [], responses: { '200': ok('products', { type: 'array', items: ref('Product') }), ...COMMON } },
+  },
+  '/api/products/{id}': {
+    get: {
+      tags: ['catalog'],
+      summary: 'one product',
+      security: [],
+      parameters: [pathParam('id', 'product id, e.g. P001')],
+      responses: { '200': ok('product', ref('Product')), '404': err('NOT_FOUND'), ...COMMON },
+    },
+  },
+  '/api/orders': {
+    post: {
+      tags: ['orders'],
+      summary: 'create an order, status INITIATED (no saga yet)',
+      requestBody: body(ref('CreateOrder')),
+      responses: { '201': ok('the order', ref('Order')), '400': err('VALIDATION_FAILED'), '404': err('UNKNOWN_PRODUCT'), ...COMMON },
+    },
+    get: {
+      tags: ['orders'],
+      summary: "a customer's orders, newest first",
+      parameters: [queryParam('customerId', { type: 'string' }, true), ...page],
+      responses: { '200': ok('orders', { type: 'array', items: ref('Order') }), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+    },
+  },
+  '/api/orders/{id}': {
+    get: { tags: ['orders'], summary: 'order with items, status, status info, history', parameters: [orderId], responses: { '200': ok('order', ref('Order')), '404': err('NOT_FOUND'), ...COMMON } },
+  },
+  '/api/orders/{id}/history': {
+    get: {
+      tags: ['orders'],
+      summary: 'status history of an order',
+      parameters: [orderId],
+      responses: { '200': ok('history', { type: 'array', items: ref('StatusHistoryEntry') }), '404': err('NOT_FOUND'), ...COMMON },
+    },
+  },
+  '/api/orders/{id}/payment': {
+    post: {
+      tags: ['orders'],
+      summary: 'pay an INITIATED order: runs the saga and waits a bounded time',
+      parameters: [orderId],
+      responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
+    },
+  },
+  '/api/payment': {
+    post: {
+      tags: ['orders'],
+      summary: 'alias of POST /api/orders/{id}/payment (Tiny-Saga UI)',
+      requestBody: body(ref('PayOrder')),
+      responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
+    },
+  },
+  '/api/orders/{id}/cancel': {
+    post: { tags: ['orders'], summary: 'cancel before payment', parameters: [orderId], responses: { '200': ok('the order, CANCELED', ref('Order')), '404': err('NOT_FOUND'), '409': err('INVALID_TRANSITION'), ...COMMON } },
+  },
+  '/api/orders/{id}/status': {
+    patch: {
+      tags: ['operator'],
+      summary: 'operator: move a PLACED order to ON_WAY, then DELIVERED',
+      parameters: [orderId],
+      requestBody: body(ref('UpdateStatus')),
+      responses: { '200': ok('the order', ref('Order')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), '409': err('INVALID_TRANSITION'), ...COMMON },
+    },
+  },
+  '/api/orders/{id}/events': {
+    get: {
+      tags: ['orders'],
+      summary: 'Server-Sent Events of the order status, ending after a terminal status',
+      description:
+        'First an event with the current status, then one per status change; the stream ends after PLACED, FAILED, CANCELED or DELIVERED. ' +
+        'Each event: `id: <history row id>`, `event: status`, `data: {"orderId","status","statusInfo","at"}`. ' +
+        'Send `Last-Event-ID` to resume after an event. Comment lines (`: heartbeat`) keep an idle stream open.',
+      parameters: [orderId, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }],
+      responses: {
+        '200': { description: 'the event stream', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+        '404': err('NOT_FOUND (before streaming)'),
+        ...COMMON,
+      },
+    },
+  },
+  '/api/wallets/{customerId}': {
+    get: { tags: ['wallets'], summary: 'wallet balance', parameters: [customerId], responses: { '200': ok('wallet', ref('Wallet')), '404': err('NOT_FOUND'), ...COMMON } },
+  },
+  '/api/wallets/{customerId}/deposit': {
+    post: {
+      tags: ['wallets'],
+      summary: 'deposit',
+      parameters: [customerId],
+      requestBody: body(ref('MoveMoney')),
+      responses: { '200': ok('wallet and transaction', ref('Wallet')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
+    },
+  },
+  '/api/wallets/{customerId}/withdraw': {
+    post: {
+      tags: ['wallets'],
+      summary: 'withdraw',
+      parameters: [customerId],
+      requestBody: body(ref('MoveMoney')),
+      responses: { '200': ok('wallet and transaction', ref('Wallet')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), '409': err('INSUFFICIENT_FUNDS'), ...COMMON },
+    },
+  },
+  '/api/wallets/{customerId}/transactions': {
+    get: {
+      tags: ['wallets'],
+      summary: 'wallet transactions, newest first',
+      parameters: [customerId, ...page],
+      responses: { '200': ok('transactions', { type: 'array', items: ref('WalletTransaction') }), '404': err('NOT_FOUND'), ...COMMON },
+    },
+  },
+  '/api/payments': {
+    get: {
+      tags: ['payments'],
+      summary: 'payment ledger rows of an order, oldest first',
+      parameters: [queryParam('orderId', { type: 'string' }, true)],
+      responses: { '200': ok('ledger rows', { type: 'array', items: ref('Payment') }), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+    },
+  },
+  '/api/sagas': {
+    get: {
+      tags: ['operator'],
+      summary: 'operator: saga instances',
+      parameters: [queryParam('status', { type: 'string' }), queryParam('type', { type: 'string' }), ...page],
+      responses: { '200': ok('sagas', { type: 'array', items: ref('Saga') }), '403': err('FORBIDDEN'), ...COMMON },
+    },
+  },
+  '/api/sagas/{id}': {
+    get: { tags: ['operator'], summary: 'operator: one saga with its step timeline', parameters: [pathParam('id', 'saga id (= order id)')], responses: { '200': ok('saga', ref('Saga')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), ...COMMON } },
+  },
+  '/api/sagas/{id}/retry': {
+    post: {
+      tags: ['operator'],
+      summary: 'operator: retry a stuck compensation',
+      parameters: [pathParam('id', 'saga id (= order id)')],
+      responses: { '200': ok('saga', ref('Saga')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), '409': err('CONFLICT'), ...COMMON },
+    },
+  },
+};
+
+/**
+ * The OpenAPI 3.1 document of the gateway's public API (DESIGN §3, login and health), served at
+ * `GET /api/openapi.json` and shown at `/api/docs`. Written by hand; request schemas of login, money
+ * and currency come from their zod schemas.
+ */
+export function openApiDocument(serverUrl?: string): Json {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Saga platform gateway',
+      version: '0.1.0',
+      description:
+        'Place-order saga over Kafka and PostgreSQL. Errors are `{"code","message",...}`; money is a decimal with two places. ' +
+        'Log in with `POST /api/auth/login` and send `Authorization: Bearer <token>` (with AUTH_MODE=demo, `POST /orders` also works without a token).',
+    },
+    ...(serverUrl ? { servers: [{ url: serverUrl }] } : {}),
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+  };
+}
