@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
 import { Readiness, startHttpApp } from '@saga/nest-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -194,6 +195,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     }
     return reply.from(`${upstreamUrl[route.upstream]}${req.url}`, {
       timeout,
+      ...forwardedForm(req),
       rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
       onError: (r, { error }) => {
         const timedOut = /timeout/i.test(`${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}`);
@@ -242,4 +244,14 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       redis?.disconnect();
     },
   };
+}
+
+/**
+ * Nest parses a form body (application/x-www-form-urlencoded) into a flat object, which reply-from
+ * can only forward as JSON or raw text (it threw: a 500). Encode it back so the service judges it.
+ */
+function forwardedForm(req: FastifyRequest): { body: string; contentType: string } | undefined {
+  const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
+  if (type !== 'application/x-www-form-urlencoded' || req.body === null || typeof req.body !== 'object') return undefined;
+  return { body: formEncode(req.body as Record<string, string | string[]>), contentType: 'application/x-www-form-urlencoded' };
 }
