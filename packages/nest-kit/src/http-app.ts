@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { FastifyInstance } from 'fastify';
+import { AppError, ErrorCode } from '@saga/contracts';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppErrorFilter } from './app-error.filter';
 import { HealthController, SERVICE_NAME } from './health.controller';
@@ -61,7 +62,7 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
     ],
     exports: [Readiness, SERVICE_NAME],
   };
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, logger: false, frameworkErrors: routerError });
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger: new PinoNestLogger(o.logger),
     abortOnError: false,
@@ -71,6 +72,21 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
   installSignalHandlers(app, readiness, o);
   await app.listen({ port: o.port, host: o.host });
   return app;
+}
+
+/**
+ * The router refuses a malformed URL or an over-long path segment (over 100 characters) before Nest
+ * sees the request, so no filter runs; without this it answered Fastify's own body (a 414 with code
+ * FST_ERR_MAX_PARAM_LENGTH). Both are the client's fault: 400 VALIDATION_FAILED in the house format.
+ */
+function routerError(error: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const err =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new AppError(ErrorCode.ValidationFailed, 'path: a segment is longer than 100 characters', { field: 'path' })
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new AppError(ErrorCode.ValidationFailed, 'path: is not a valid URL', { field: 'path' })
+        : new AppError(ErrorCode.Internal, 'internal error');
+  void reply.status(err.status).header('content-type', 'application/json; charset=utf-8').send({ code: err.code, message: err.message, ...err.details });
 }
 
 function installSignalHandlers(app: NestFastifyApplication, readiness: Readiness, o: StartHttpAppOptions): void {
