@@ -7,7 +7,7 @@ const Description = z.string().trim().min(1).max(200);
 export const MoveMoneySchema = z.strictObject({
   // At least one cent: MoneySchema lets a tiny positive number such as 1e-74 through (it is 0.00
   // within its rounding tolerance), which moved 0 cents and wrote an empty transaction.
-  amount: MoneySchema.min(0.01, 'must be at least 0.01').max(1_000_000),
+  amount: MoneySchema.positive().min(0.01, 'must be at least 0.01').max(1_000_000),
   currency: CurrencySchema.optional(),
   description: Description.optional(),
 });
