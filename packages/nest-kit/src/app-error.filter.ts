@@ -29,6 +29,12 @@ function fastifyCode(err: HttpException): string | undefined {
   return typeof cause?.code === 'string' ? cause.code : undefined;
 }
 
+/** PostgreSQL's "invalid byte sequence for encoding UTF8: 0x00" (22021) or "unsupported Unicode escape" (22P05). */
+function isNulTextError(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown } | null;
+  return typeof e === 'object' && e !== null && typeof e.severity === 'string' && (e.code === '22021' || e.code === '22P05');
+}
+
 /**
  * Maps any error to `{ code, message, ...details }` with the right status. Validation problems
  * (zod, bad JSON, wrong content type) are always a 400, never a 5xx; an oversized body is a 413;
@@ -79,6 +85,11 @@ export class AppErrorFilter implements ExceptionFilter {
       }
       const code = CODE_BY_STATUS[status] ?? (STATUS_CODES[status] ?? 'ERROR').toUpperCase().replace(/[^A-Z0-9]+/g, '_');
       return [status, { code, message: exception.message }];
+    }
+    if (isNulTextError(exception)) {
+      // A NUL character in client text (an id, a name) reaches PostgreSQL, which cannot store it in
+      // text: the client's fault, found by the bad-input fuzz test (was a 500).
+      return [400, { code: ErrorCode.ValidationFailed, message: 'a text value contains a NUL character' }];
     }
     this.logger.error({ err: exception, method: request?.method, url: request?.url }, 'unhandled error');
     return [500, { code: ErrorCode.Internal, message: 'internal error' }];
