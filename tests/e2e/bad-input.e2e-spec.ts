@@ -275,6 +275,12 @@ const REGRESSIONS: [Probe[]][] = [
     // A positive amount below a cent was taken as 0 cents: 200 and an empty WITHDRAWAL written.
     { method: 'POST', path: '/api/wallets/CUS_0001/withdraw', body: '{"amount":1.9922553564518304e-74}' },
     { method: 'POST', path: '/api/wallets/CUS_0001/deposit', body: '{"amount":0.000001}' },
+    // A NUL character in an id reached PostgreSQL (22021 invalid byte sequence): 500 INTERNAL.
+    { method: 'POST', path: '/api/payment', body: '{"orderId":"\\u0000"}' },
+    { method: 'POST', path: '/api/orders/%00/payment', body: '{}' },
+    { method: 'GET', path: '/api/orders/a%00b' },
+    { method: 'POST', path: '/api/wallets/%00/deposit', body: '{"amount":1}' },
+    { method: 'POST', path: '/api/orders', body: '{"customerId":"CUS\\u0000","orderItems":[{"productId":"P002","quantity":1}]}' },
     // A malformed percent-encoding: the router's own 400 {code: FST_ERR_BAD_URL}.
     { method: 'GET', path: '/api/orders/%E0%A4%A' },
   ]],
