@@ -151,6 +151,8 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
       if (!o.res) continue;
       const { status, body } = o.res;
       assert.ok([201, 202, 402, 409, 503].includes(status), `unexpected answer ${status} ${JSON.stringify(body)}`);
+      // While inventory is down the order service cannot price an order: it refuses before writing one.
+      if (status === 503 && body.code === 'UNAVAILABLE' && !body.order) continue;
       const id: string = status === 201 || status === 202 ? body.id : body.order?.id;
       assert.ok(id && orders.has(id), `answer ${status} names an order that exists: ${JSON.stringify(body)}`);
       const final = orders.get(id)!.status;
