@@ -173,7 +173,8 @@ export function runningPid(dataDir?: string): number | undefined {
   return pid;
 }
 
-function isAlive(pid: number): boolean {
+/** Whether process `pid` exists (EPERM: it exists but is not ours). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

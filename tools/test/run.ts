@@ -12,7 +12,7 @@ import { existsSync, globSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join, matchesGlob, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, runningPid, startKafka, stopKafka } from '../kafka/kafka.ts';
+import { REPO_ROOT, isAlive, runningPid, startKafka, stopKafka } from '../kafka/kafka.ts';
 import type { RunningKafka } from '../kafka/kafka.ts';
 
 const PHASES = ['unit', 'int', 'e2e'] as const;
@@ -105,14 +105,6 @@ function runNodeTest(files: string[], extraArgs: string[], env: NodeJS.ProcessEn
   });
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Private broker for this run: a fresh data dir, ports apart from the demo stack's 19092. */
 async function startTestKafka(): Promise<RunningKafka> {
