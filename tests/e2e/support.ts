@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { REPO_ROOT } from '../../tools/kafka/kafka.ts';
 import { checkInvariants, databaseNames, type CheckResult } from '../../tools/invariants/check.ts';
-import { startStack, type Stack } from '../../tools/stack/start.ts';
+import { startStack, type Stack, type StackOptions } from '../../tools/stack/start.ts';
 import { eventually, get, post } from './http.ts';
 import { dropDatabase } from '@saga/postgres';
 
@@ -25,13 +25,14 @@ export interface TestStack extends Stack {
 
 export const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 
-export async function startTestStack(name: string, env: Record<string, string> = {}): Promise<TestStack> {
+export async function startTestStack(name: string, env: Record<string, string> = {}, options: Pick<StackOptions, 'instances'> = {}): Promise<TestStack> {
   const prefix = `e2e_${name}_${Date.now().toString(36)}`;
   const portOffset = 10_000 + Math.floor(Math.random() * 400) * 10;
   mkdirSync(join(REPO_ROOT, '.data/e2e-logs'), { recursive: true });
   const logFile = join(REPO_ROOT, '.data/e2e-logs', `${prefix}.log`);
   const log = createWriteStream(logFile);
   const stack = await startStack({
+    ...options,
     dbNamePrefix: prefix,
     portOffset,
     databaseUrl: DATABASE_URL,

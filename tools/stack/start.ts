@@ -4,7 +4,8 @@
 //   node tools/stack/start.ts [service ...]     e.g. `node tools/stack/start.ts order inventory`
 //
 // Env: KAFKA_BROKERS (use that cluster), DATABASE_URL, STACK_PORT_OFFSET, STACK_READY_TIMEOUT_MS (120000),
-// STACK_DB_PREFIX (databases `<prefix>_<service>_db` instead of the demo ones),
+// STACK_DB_PREFIX (databases `<prefix>_<service>_db` instead of the demo ones), STACK_INSTANCES
+// (e.g. `order=2,payment=2`: further instances 100 ports up, balanced by the gateway),
 // STACK_LOG_FORMAT (pretty | json; pretty when stdout is a terminal), plus anything the services read.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -22,6 +23,8 @@ export interface ServiceSpec {
   port: number;
   /** Env var → service whose URL it gets, so a port offset or map still wires services together. */
   links?: Record<string, string>;
+  /** Its links get every instance of the target (comma-separated), not the first: it balances them. */
+  balancesLinks?: boolean;
 }
 
 /** Every service of the stack, in start order. Adding one is one line. */
@@ -36,10 +39,12 @@ export const SERVICES: readonly ServiceSpec[] = [
     name: 'gateway',
     port: 3000,
     links: { ORDER_URL: 'order', INVENTORY_URL: 'inventory', PAYMENT_URL: 'payment', WALLET_URL: 'wallet', ORCHESTRATOR_URL: 'orchestrator' },
+    balancesLinks: true,
   },
 ];
 
 const HOST = '127.0.0.1';
+const INSTANCE_PORT_STEP = 100;
 const PARENT_WATCH = join(import.meta.dirname, 'parent-watch.ts');
 const STOP_TIMEOUT_MS = 10_000;
 const BACKOFF_BASE_MS = 500;
@@ -52,13 +57,19 @@ export type StackOutput = 'inherit' | 'silent' | ((service: string, line: string
 export interface StackOptions {
   /** Only these services (default: all of SERVICES whose dist/main.js exists). */
   services?: string[];
-  /** Port per service name; wins over `portOffset`. */
+  /** Port per service (or instance) name; wins over `portOffset`. */
   ports?: Record<string, number>;
+  /**
+   * Instances per service (default 1). Instance i > 1 is named `<service>-<i>` (for stopService /
+   * startService / url), listens 100 × (i − 1) ports above the first, and shares its database and
+   * consumer group; the gateway balances over all of them.
+   */
+  instances?: Record<string, number>;
   /** Added to every default port (e.g. 100 → order on 3101). */
   portOffset?: number;
   /** Env for every service (on top of process.env). */
   env?: Record<string, string>;
-  /** Env per service name, on top of `env`. */
+  /** Env per service name (or instance name, on top of its service's), on top of `env`. */
   serviceEnv?: Record<string, Record<string, string>>;
   /** Sets DB_NAME of each service to `<prefix>_<service>_db`, so a test gets its own databases. */
   dbNamePrefix?: string;
@@ -100,6 +111,8 @@ export interface Stack {
 }
 
 interface ServiceState {
+  /** The service's name, or `<service>-<i>` for its further instances. */
+  name: string;
   spec: ServiceSpec;
   port: number;
   url: string;
@@ -199,6 +212,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     if (spec === undefined) throw new Error(`unknown service ${name}`);
     return opts.ports?.[name] ?? spec.port + offset;
   };
+  const instanceNames = (name: string): string[] => {
+    const n = opts.instances?.[name] ?? 1;
+    if (!Number.isInteger(n) || n < 1) throw new Error(`instances of ${name} must be a positive integer, got ${n}`);
+    return Array.from({ length: n }, (_, i) => (i === 0 ? name : `${name}-${i + 1}`));
+  };
+  const instancePort = (name: string, index: number): number => opts.ports?.[instanceNames(name)[index]] ?? portOf(name) + INSTANCE_PORT_STEP * index;
   const readyTimeoutMs = opts.readyTimeoutMs ?? Number(process.env.STACK_READY_TIMEOUT_MS ?? 120_000);
   const restart = opts.restart ?? true;
 
@@ -211,7 +230,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   if (present.length === 0) throw new Error('no service to start (nothing built? run npm run build)');
   // Fail before starting anything when a port is taken: a crash-looping EADDRINUSE helps nobody.
   const busy: string[] = [];
-  for (const spec of present) if (await portInUse(portOf(spec.name))) busy.push(`${spec.name} ${HOST}:${portOf(spec.name)}`);
+  for (const spec of present) {
+    for (const [index, name] of instanceNames(spec.name).entries()) {
+      const port = instancePort(spec.name, index);
+      if (await portInUse(port)) busy.push(`${name} ${HOST}:${port}`);
+    }
+  }
   if (busy.length > 0) throw new Error(`port(s) already in use: ${busy.join(', ')} (another stack running? set a port offset)`);
 
   let kafka: RunningKafka | undefined;
@@ -229,25 +253,30 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
   const brokers = brokersGiven || (kafka as RunningKafka).brokers;
   const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
-  const print = makePrinter(opts.output ?? 'inherit', present.map((s) => s.name));
+  const print = makePrinter(opts.output ?? 'inherit', present.flatMap((s) => instanceNames(s.name)));
 
   const states = new Map<string, ServiceState>();
-  for (const spec of present) {
-    const port = portOf(spec.name);
+  for (const spec of present) for (const [index, name] of instanceNames(spec.name).entries()) {
+    const port = instancePort(spec.name, index);
     const links: Record<string, string> = {};
-    for (const [variable, target] of Object.entries(spec.links ?? {})) links[variable] = `http://${HOST}:${portOf(target)}`;
+    for (const [variable, target] of Object.entries(spec.links ?? {})) {
+      const targets = spec.balancesLinks ? instanceNames(target).map((_, i) => instancePort(target, i)) : [portOf(target)];
+      links[variable] = targets.map((p) => `http://${HOST}:${p}`).join(',');
+    }
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       HOST,
       ...links,
       ...opts.env,
       ...opts.serviceEnv?.[spec.name],
+      ...(name === spec.name ? {} : opts.serviceEnv?.[name]),
       PORT: String(port),
       KAFKA_BROKERS: brokers,
       DATABASE_URL: databaseUrl,
     };
     if (opts.dbNamePrefix !== undefined) env.DB_NAME = `${opts.dbNamePrefix}_${spec.name}_db`;
-    states.set(spec.name, {
+    states.set(name, {
+      name,
       spec,
       port,
       url: `http://${HOST}:${port}`,
@@ -284,7 +313,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     child.channel?.unref();
     for (const stream of [child.stdout, child.stderr] as Readable[]) {
       (stream as Readable & { unref?: () => void }).unref?.();
-      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => print(s.spec.name, line));
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => print(s.name, line));
     }
     s.exited = new Promise((done) => {
       child.once('error', (err) => {
@@ -295,13 +324,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         done();
         if (stopping || !s.wanted || child !== s.child) return;
         if (!restart) {
-          say(`${s.spec.name} exited unexpectedly (${s.lastExit}); not restarting`);
+          say(`${s.name} exited unexpectedly (${s.lastExit}); not restarting`);
           return;
         }
         if (Date.now() - s.startedAt >= STABLE_AFTER_MS) s.failures = 0;
         const wait = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** s.failures);
         s.failures += 1;
-        say(`${s.spec.name} exited unexpectedly (${s.lastExit}); restart #${s.failures} in ${(wait / 1000).toFixed(1)} s`);
+        say(`${s.name} exited unexpectedly (${s.lastExit}); restart #${s.failures} in ${(wait / 1000).toFixed(1)} s`);
         s.restartTimer = setTimeout(() => {
           s.restartTimer = undefined;
           if (stopping || !s.wanted) return;
@@ -309,7 +338,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           const respawned = s.child;
           void waitHealthy(s, Date.now() + readyTimeoutMs).then((ok) => {
             // Only the latest incarnation reports (an earlier wait may see a later child healthy).
-            if (ok && s.child === respawned) say(`${s.spec.name} is back and ready at ${s.url}`);
+            if (ok && s.child === respawned) say(`${s.name} is back and ready at ${s.url}`);
           });
         }, wait);
       });
@@ -334,7 +363,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     child.kill(signal);
     const timer = setTimeout(() => {
       if (isRunning(child)) {
-        say(`${s.spec.name} did not stop within ${timeoutMs / 1000} s, sending SIGKILL`);
+        say(`${s.name} did not stop within ${timeoutMs / 1000} s, sending SIGKILL`);
         child.kill('SIGKILL');
       }
     }, timeoutMs);
@@ -375,8 +404,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const ready = await Promise.all(
     [...states.values()].map(async (s) => {
       const ok = await waitHealthy(s, deadline);
-      if (ok) say(`${s.spec.name.padEnd(12)} ready at ${s.url} (${secondsSince(t0)} s)`);
-      return ok ? undefined : `${s.spec.name} (${s.url}/health${s.lastExit ? `; last exit ${s.lastExit}` : ''})`;
+      if (ok) say(`${s.name.padEnd(12)} ready at ${s.url} (${secondsSince(t0)} s)`);
+      return ok ? undefined : `${s.name} (${s.url}/health${s.lastExit ? `; last exit ${s.lastExit}` : ''})`;
     }),
   );
   opts.signal?.removeEventListener('abort', onAbort);
@@ -389,7 +418,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   say(`all services ready in ${secondsSince(t0)} s`);
 
   return {
-    services: [...states.values()].map((s) => ({ name: s.spec.name, url: s.url, port: s.port, dbName: opts.dbNamePrefix === undefined ? undefined : s.env.DB_NAME })),
+    services: [...states.values()].map((s) => ({ name: s.name, url: s.url, port: s.port, dbName: opts.dbNamePrefix === undefined ? undefined : s.env.DB_NAME })),
     brokers,
     url: (name) => stateOf(name).url,
     stopService: (name, signal = 'SIGTERM') => stopOne(stateOf(name), signal),
@@ -408,6 +437,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     stop,
   };
+}
+
+/** `order=2,payment=3` → { order: 2, payment: 3 }. */
+function parseInstances(value: string | undefined): Record<string, number> | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const out: Record<string, number> = {};
+  for (const part of value.split(',')) {
+    const m = /^\s*([a-z]+)\s*=\s*(\d+)\s*$/.exec(part);
+    if (m === null) throw new Error(`STACK_INSTANCES must look like order=2,payment=2, got "${value}"`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
 }
 
 async function cli(): Promise<number> {
@@ -437,6 +478,7 @@ async function cli(): Promise<number> {
   try {
     stack = await startStack({
       services: positionals.length > 0 ? positionals : undefined,
+      instances: parseInstances(process.env.STACK_INSTANCES),
       portOffset: offset,
       dbNamePrefix: process.env.STACK_DB_PREFIX || undefined,
       signal: abort.signal,

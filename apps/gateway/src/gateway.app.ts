@@ -16,6 +16,7 @@ import { TokenService } from './auth/token.service';
 import type { GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { openApiDocument } from './openapi/openapi.document';
+import { isConnectionFailure, mayRetryElsewhere, UpstreamPool } from './upstream-pool';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
 
 export const SERVICE = 'gateway';
@@ -29,6 +30,8 @@ interface RequestContext {
   /** Set when a token was sent but is not valid: such a request is a 401 in every mode. */
   tokenError: string | undefined;
   upstream?: Upstream;
+  /** The instance that answered (or the last one tried). */
+  instance?: string;
 }
 
 export interface RunningGateway {
@@ -50,14 +53,14 @@ function sendError(reply: FastifyReply, status: number, code: ErrorCode, message
  * Ready once every upstream answers its /health.
  */
 export async function startGateway(env: GatewayEnv, logger: Logger): Promise<RunningGateway> {
-  const upstreamUrl: Record<Upstream, string> = {
-    order: env.ORDER_URL,
-    inventory: env.INVENTORY_URL,
-    payment: env.PAYMENT_URL,
-    wallet: env.WALLET_URL,
-    orchestrator: env.ORCHESTRATOR_URL,
+  const pools: Record<Upstream, UpstreamPool> = {
+    order: new UpstreamPool('order', env.ORDER_URL),
+    inventory: new UpstreamPool('inventory', env.INVENTORY_URL),
+    payment: new UpstreamPool('payment', env.PAYMENT_URL),
+    wallet: new UpstreamPool('wallet', env.WALLET_URL),
+    orchestrator: new UpstreamPool('orchestrator', env.ORCHESTRATOR_URL),
   };
-  const upstreams = Object.keys(upstreamUrl) as Upstream[];
+  const upstreams = Object.keys(pools) as Upstream[];
   // With REDIS_URL the limits are shared only once Redis answers: until then (and while it is away)
   // the gateway still serves, uncounted (skipOnError), but reports not ready.
   const readiness = new Readiness(env.REDIS_URL === undefined ? upstreams : [...upstreams, 'redis']);
@@ -106,6 +109,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
         ms: ctx ? Math.round((performance.now() - ctx.startedAt) * 10) / 10 : undefined,
         sub: ctx?.principal?.sub,
         upstream: ctx?.upstream,
+        instance: ctx?.instance,
       };
       if (req.url === '/health') logger.debug(line, 'request');
       else logger.info(line, 'request');
@@ -144,13 +148,32 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     }
   };
 
+  /** Marks an instance out after a failed connection; the health poller brings it back. */
+  function connectionFailed(upstream: Upstream, instance: string, code: string | undefined, message: string): void {
+    if (isConnectionFailure(code) && pools[upstream].markDown(instance, code ?? message)) {
+      logger.warn({ upstream, instance, reason: code ?? message }, 'upstream instance taken out');
+    }
+  }
+
+  /** The order's owner, asked of the order service (a GET: retried on another instance). */
   async function ownerOf(orderId: string, requestId: string): Promise<{ status: number; customerId?: string }> {
-    const res = await fetch(`${upstreamUrl.order}/api/orders/${encodeURIComponent(orderId)}`, {
-      headers: { [REQUEST_ID_HEADER]: requestId },
-      signal: AbortSignal.timeout(env.PROXY_TIMEOUT_MS),
-    });
-    const body = (await res.json().catch(() => undefined)) as { customerId?: unknown } | undefined;
-    return { status: res.status, customerId: typeof body?.customerId === 'string' ? body.customerId : undefined };
+    const tried = new Set<string>();
+    for (;;) {
+      const instance = pools.order.pick(tried) as string;
+      tried.add(instance);
+      try {
+        const res = await fetch(`${instance}/api/orders/${encodeURIComponent(orderId)}`, {
+          headers: { [REQUEST_ID_HEADER]: requestId },
+          signal: AbortSignal.timeout(env.PROXY_TIMEOUT_MS),
+        });
+        const body = (await res.json().catch(() => undefined)) as { customerId?: unknown } | undefined;
+        return { status: res.status, customerId: typeof body?.customerId === 'string' ? body.customerId : undefined };
+      } catch (err) {
+        const code = errorCode(err);
+        connectionFailed('order', instance, code, (err as Error).message);
+        if (!mayRetryElsewhere('GET', code) || pools.order.pick(tried) === undefined) throw err;
+      }
+    }
   }
 
   async function proxy(route: UpstreamRoute, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
@@ -193,36 +216,59 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       openStreams.add(raw);
       raw.once('close', () => openStreams.delete(raw));
     }
-    return reply.from(`${upstreamUrl[route.upstream]}${req.url}`, {
-      timeout,
-      ...forwardedForm(req),
-      rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
-      onError: (r, { error }) => {
-        const timedOut = /timeout/i.test(`${error.name} ${(error as { code?: string }).code ?? ''} ${error.message}`);
-        logger.warn({ reqId: ctx.id, upstream: route.upstream, err: error.message }, 'upstream call failed');
-        if (timedOut) void sendError(r as FastifyReply, 504, ErrorCode.StepTimeout, `${route.upstream} service did not answer within ${timeout} ms`);
-        else void sendError(r as FastifyReply, 503, ErrorCode.Unavailable, `${route.upstream} service is unavailable`);
-      },
-    });
+    const pool = pools[route.upstream];
+    const tried = new Set<string>();
+    const send = (instance: string): FastifyReply => {
+      tried.add(instance);
+      ctx.instance = instance;
+      return reply.from(`${instance}${req.url}`, {
+        timeout,
+        ...forwardedForm(req),
+        rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
+        onError: (r, { error }) => {
+          const code = errorCode(error);
+          connectionFailed(route.upstream, instance, code, error.message);
+          const next = mayRetryElsewhere(req.method, code) ? pool.pick(tried) : undefined;
+          logger.warn({ reqId: ctx.id, upstream: route.upstream, instance, err: error.message, code, retry: next }, 'upstream call failed');
+          if (next !== undefined) {
+            send(next);
+            return;
+          }
+          const timedOut = /timeout/i.test(`${error.name} ${(error as { code?: string }).code ?? ''} ${code ?? ''} ${error.message}`);
+          if (timedOut) void sendError(r as FastifyReply, 504, ErrorCode.StepTimeout, `${route.upstream} service did not answer within ${timeout} ms`);
+          else void sendError(r as FastifyReply, 503, ErrorCode.Unavailable, `${route.upstream} service is unavailable`);
+        },
+      });
+    };
+    return send(pool.pick() as string);
   }
 
   const app = await startHttpApp({ service: SERVICE, module: GatewayModule.register(users, tokens), port: env.PORT, host: env.HOST, logger, readiness, configure });
 
-  // Ready while every upstream answers its /health (polled; a service that goes away makes it 503).
+  // Active health checks: every instance's /health is polled; an instance that fails leaves its
+  // pool and rejoins on its next 200. The gateway is ready while each service has a healthy instance.
   let polling = true;
+  const check = async (name: Upstream, instance: string): Promise<void> => {
+    let reason: string | undefined;
+    try {
+      const res = await fetch(`${instance}/health`, { signal: AbortSignal.timeout(Math.max(500, env.HEALTH_INTERVAL_MS)) });
+      await res.body?.cancel();
+      if (res.status !== 200) reason = `health ${res.status}`;
+    } catch {
+      reason = 'unreachable';
+    }
+    if (reason === undefined) {
+      if (pools[name].markUp(instance)) logger.info({ upstream: name, instance }, 'upstream instance back in');
+    } else if (pools[name].markDown(instance, reason)) {
+      logger.warn({ upstream: name, instance, reason }, 'upstream instance taken out');
+    }
+  };
   const poll = async (): Promise<void> => {
-    await Promise.all(
-      upstreams.map(async (name) => {
-        try {
-          const res = await fetch(`${upstreamUrl[name]}/health`, { signal: AbortSignal.timeout(Math.max(500, env.HEALTH_INTERVAL_MS)) });
-          await res.body?.cancel();
-          if (res.status === 200) readiness.markReady(name);
-          else readiness.markNotReady(name, `health ${res.status}`);
-        } catch {
-          readiness.markNotReady(name, 'unreachable');
-        }
-      }),
-    );
+    await Promise.all(upstreams.flatMap((name) => pools[name].urls.map((instance) => check(name, instance))));
+    for (const name of upstreams) {
+      if (pools[name].available) readiness.markReady(name);
+      else readiness.markNotReady(name, pools[name].downReasons().join('; '));
+    }
   };
   const loop = (async () => {
     while (polling) {
@@ -254,4 +300,12 @@ function forwardedForm(req: FastifyRequest): { body: string; contentType: string
   const type = req.headers['content-type']?.split(';')[0].trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded' || req.body === null || typeof req.body !== 'object') return undefined;
   return { body: formEncode(req.body as Record<string, string | string[]>), contentType: 'application/x-www-form-urlencoded' };
+}
+
+/** The code of an upstream error: undici's (`ECONNREFUSED`, `UND_ERR_SOCKET`...) on it or on its causes. */
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && !e.code.startsWith('FST_')) return e.code;
+  }
+  return undefined;
 }

@@ -8,9 +8,15 @@ describe('gateway configuration', () => {
     const env = loadConfig(GatewayEnvSchema, {});
     assert.equal(env.PORT, 3000);
     assert.equal(env.AUTH_MODE, 'demo');
-    assert.equal(env.ORDER_URL, 'http://127.0.0.1:3001');
+    assert.deepEqual(env.ORDER_URL, ['http://127.0.0.1:3001']);
     assert.equal(env.JWT_SECRET, undefined);
-    assert.equal(loadConfig(GatewayEnvSchema, { ORDER_URL: 'http://h:1/' }).ORDER_URL, 'http://h:1');
+    assert.deepEqual(loadConfig(GatewayEnvSchema, { ORDER_URL: 'http://h:1/' }).ORDER_URL, ['http://h:1']);
+  });
+
+  it('takes several instances of a service as a comma-separated list, each a URL', () => {
+    assert.deepEqual(loadConfig(GatewayEnvSchema, { ORDER_URL: 'http://a:1, http://b:2/' }).ORDER_URL, ['http://a:1', 'http://b:2']);
+    assert.throws(() => loadConfig(GatewayEnvSchema, { ORDER_URL: 'http://a:1,not a url' }), /ORDER_URL/);
+    assert.throws(() => loadConfig(GatewayEnvSchema, { PAYMENT_URL: ' , ' }), /PAYMENT_URL/);
   });
 
   it('requires a long enough JWT_SECRET when AUTH_MODE=required', () => {

@@ -2,6 +2,11 @@ import { BaseEnvSchema } from '@saga/nest-kit';
 import { z } from 'zod';
 
 const Url = z.url().transform((u) => u.replace(/\/+$/, ''));
+/** One base URL, or several comma-separated: the instances of a service, balanced round-robin. */
+const UrlList = z
+  .string()
+  .transform((v) => v.split(',').map((u) => u.trim()).filter((u) => u !== ''))
+  .pipe(z.array(Url).min(1, 'needs at least one URL'));
 const Ms = z.coerce.number().int().positive();
 
 /**
@@ -11,11 +16,11 @@ const Ms = z.coerce.number().int().positive();
 export const GatewayEnvSchema = BaseEnvSchema.pick({ LOG_LEVEL: true, HOST: true })
   .extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    ORDER_URL: Url.default('http://127.0.0.1:3001'),
-    INVENTORY_URL: Url.default('http://127.0.0.1:3002'),
-    PAYMENT_URL: Url.default('http://127.0.0.1:3003'),
-    WALLET_URL: Url.default('http://127.0.0.1:3004'),
-    ORCHESTRATOR_URL: Url.default('http://127.0.0.1:3005'),
+    ORDER_URL: UrlList.default(['http://127.0.0.1:3001']),
+    INVENTORY_URL: UrlList.default(['http://127.0.0.1:3002']),
+    PAYMENT_URL: UrlList.default(['http://127.0.0.1:3003']),
+    WALLET_URL: UrlList.default(['http://127.0.0.1:3004']),
+    ORCHESTRATOR_URL: UrlList.default(['http://127.0.0.1:3005']),
     /** Upstream timeout of ordinary calls. */
     PROXY_TIMEOUT_MS: Ms.default(5_000),
     /** Upstream timeout of calls that run a saga (the order service waits up to ORDER_WAIT_MS, 10 s). */
