@@ -13,7 +13,7 @@ import { KafkaBroker, type IncomingMessage } from '@saga/messaging';
 import { pino } from 'pino';
 import { startStack, type Stack } from '../../tools/stack/start.ts';
 import { eventually, get, post, request, type HttpResult } from './http.ts';
-import { SEED_ORDER, serviceLog, startTestStack, type TestStack } from './support.ts';
+import { createProduct, createWallet, SEED_ORDER, serviceLog, startTestStack, type TestStack } from './support.ts';
 
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -59,6 +59,28 @@ describe('gateway (e2e, in front of every service)', () => {
     assert.equal(second.status, 409, JSON.stringify(second.body));
     assert.equal(second.body.code, 'OUT_OF_STOCK');
     assert.equal(second.body.message, 'P001 is not available');
+  });
+
+  it('answers 202 with the order URL when the client will not wait (Prefer: respond-async), and the saga still ends PLACED', async () => {
+    await createProduct(stack, 'GW202', 12.5, 5);
+    await createWallet(stack, 'CUS_GW202', 100);
+    const order = { customerId: 'CUS_GW202', orderItems: [{ productId: 'GW202', quantity: 2 }] };
+    const placed = await request('POST', `${gw}/orders`, order, { prefer: 'respond-async' });
+    assert.equal(placed.status, 202, JSON.stringify(placed.body));
+    assert.equal(placed.headers.get('preference-applied'), 'respond-async');
+    assert.equal(placed.headers.get('location'), `/api/orders/${placed.body.id}`);
+    assert.equal(placed.body.url, `/api/orders/${placed.body.id}`);
+    const done = await eventually(async () => {
+      const res = await get(`${gw}${placed.body.url}`);
+      return res.body.status === 'PLACED' ? res.body : undefined;
+    });
+    assert.equal(done.totalPrice, 25);
+    // The two-step pay answers the same way, and a bounded wait=N that the saga fits in gives its outcome.
+    const created = await post(`${gw}/api/orders`, order);
+    const paid = await request('POST', `${gw}/api/orders/${created.body.id}/payment`, undefined, { prefer: 'wait=20' });
+    assert.equal(paid.status, 200, JSON.stringify(paid.body));
+    assert.equal(paid.headers.get('preference-applied'), 'wait=10', 'bounded by ORDER_WAIT_MS');
+    assert.equal(paid.body.status, 'PLACED');
   });
 
   it('routes every prefix to its service', async () => {

@@ -38,19 +38,27 @@ export class OrderService {
     return this.view(id);
   }
 
-  /** `POST /orders`: creates the order and runs the whole saga, waiting a bounded time for its outcome. */
-  async place(input: CreateOrderInput, correlationId?: string): Promise<SagaCallResult> {
+  /** The longest a saga-starting call waits for its outcome (ORDER_WAIT_MS). */
+  get maxWaitMs(): number {
+    return this.config.waitMs;
+  }
+
+  /**
+   * `POST /orders`: creates the order and runs the whole saga, waiting for its outcome at most
+   * `waitMs` (default and bound: ORDER_WAIT_MS).
+   */
+  async place(input: CreateOrderInput, correlationId?: string, waitMs = this.config.waitMs): Promise<SagaCallResult> {
     const id = uuidv7();
-    const outcome = this.waiter.register(id, this.config.waitMs);
+    const outcome = this.waiter.register(id, Math.min(waitMs, this.config.waitMs));
     await this.insert(id, input, true, correlationId);
     this.relay.wake();
     await outcome;
     return this.outcome(id);
   }
 
-  /** `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it. */
-  async pay(orderId: string, correlationId?: string): Promise<SagaCallResult> {
-    const outcome = this.waiter.register(orderId, this.config.waitMs);
+  /** `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it (as `place`). */
+  async pay(orderId: string, correlationId?: string, waitMs = this.config.waitMs): Promise<SagaCallResult> {
+    const outcome = this.waiter.register(orderId, Math.min(waitMs, this.config.waitMs));
     await this.db.transaction(async (tx) => {
       const started = await this.repo.markSagaStarted(tx, orderId);
       if (!started) {

@@ -4,6 +4,7 @@ import type { FastifyReply } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
 import { OrderEventStreams } from './order-events.stream';
 import { OrderService, type SagaCallResult } from './order.service';
+import { preferredWait } from './prefer-wait';
 import type { OrderView } from './order.view';
 
 /** Orders API of DESIGN §3 (served under the same paths the gateway routes by prefix). */
@@ -19,10 +20,12 @@ export class OrdersController {
   async placeOrder(
     @Body() body: unknown,
     @Headers('x-request-id') requestId: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    const result = await this.orders.place(parseWith(CreateOrderSchema, body), requestId);
-    return answer(result, res, 201);
+    const input = parseWith(CreateOrderSchema, body);
+    const wait = this.wait(prefer, res);
+    return answer(await this.orders.place(input, requestId, wait), res, 201);
   }
 
   @Post('api/orders')
@@ -61,9 +64,10 @@ export class OrdersController {
   async pay(
     @Param('id') id: string,
     @Headers('x-request-id') requestId: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return answer(await this.orders.pay(id, requestId), res, 200);
+    return answer(await this.orders.pay(id, requestId, this.wait(prefer, res)), res, 200);
   }
 
   /** Alias of the Tiny-Saga UI: `POST /api/payment {orderId}`. */
@@ -71,10 +75,18 @@ export class OrdersController {
   async payAlias(
     @Body() body: unknown,
     @Headers('x-request-id') requestId: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
     const { orderId } = parseWith(PayOrderSchema, body);
-    return answer(await this.orders.pay(orderId, requestId), res, 200);
+    return answer(await this.orders.pay(orderId, requestId, this.wait(prefer, res)), res, 200);
+  }
+
+  /** The wait a saga-starting call asked for with `Prefer` (bounded by ORDER_WAIT_MS), echoed as applied. */
+  private wait(prefer: string | undefined, res: FastifyReply): number {
+    const { waitMs, applied } = preferredWait(prefer, this.orders.maxWaitMs);
+    if (applied !== undefined) res.header('preference-applied', applied);
+    return waitMs;
   }
 
   @Post('api/orders/:id/cancel')

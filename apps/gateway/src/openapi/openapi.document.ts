@@ -152,6 +152,14 @@ const SAGA_FAILURES = {
   '503': err('WALLET_UNAVAILABLE, or a service is unavailable'),
 };
 const COMMON = { '429': err('RATE_LIMITED (with Retry-After)') };
+/** RFC 7240 `Prefer` of a saga-starting call: how long to wait for the outcome before a 202. */
+const PREFER = {
+  name: 'prefer',
+  in: 'header',
+  required: false,
+  description: '`respond-async` answers 202 at once; `wait=N` waits at most N seconds (never more than ORDER_WAIT_MS); echoed in Preference-Applied',
+  schema: { type: 'string', examples: ['respond-async', 'wait=2'] },
+};
 
 const paths: Record<string, Json> = {
   '/health': {
@@ -175,6 +183,7 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'seed one-call flow: create the order and run the saga',
+      parameters: [PREFER],
       requestBody: body(ref('CreateOrder')),
       responses: { '201': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), ...SAGA_FAILURES, ...COMMON },
     },
@@ -220,7 +229,7 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'pay an INITIATED order: runs the saga and waits a bounded time',
-      parameters: [orderId],
+      parameters: [orderId, PREFER],
       responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
     },
   },
@@ -228,6 +237,7 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'alias of POST /api/orders/{id}/payment (Tiny-Saga UI)',
+      parameters: [PREFER],
       requestBody: body(ref('PayOrder')),
       responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
     },
