@@ -122,7 +122,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       ...(redis ? { redis, nameSpace: env.RATE_LIMIT_REDIS_PREFIX } : {}),
       // Counting must not fail requests when Redis is briefly away.
       skipOnError: true,
-      allowList: (req) => req.url === '/health',
+      allowList: (req) => req.url === '/health' || req.url === '/metrics',
       // Per client (token subject, else address) and per route.
       keyGenerator: (req) => {
         const ctx = contexts.get(req);

@@ -67,6 +67,7 @@ runService(async () => {
     logger,
     accepts: handler.accepts,
     handle: handler.handle,
+    afterCommit: handler.afterCommit,
     concurrency: env.CONSUMER_CONCURRENCY,
   });
   subscription = consumer;

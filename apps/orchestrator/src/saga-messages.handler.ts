@@ -1,10 +1,12 @@
 import { isMessageType, parsePayload, TOPICS, type Envelope } from '@saga/contracts';
 import type { IncomingMessage, OutgoingMessage } from '@saga/messaging';
 import type { Queryable } from '@saga/postgres';
-import type { SagaEngine, SagaEvent } from '@saga/saga';
+import type { SagaEngine, SagaEvent, SagaEventOutcome } from '@saga/saga';
+import { serviceLabel } from '@saga/telemetry';
 import type { Logger } from 'pino';
 import { PLACE_ORDER, placeOrderData } from './place-order.saga';
 import { commandMessages } from './saga-commands';
+import { recordSagaOutcomes } from './saga.metrics';
 
 /**
  * The orchestrator's Kafka side: `OrderPaymentRequested` on order.events starts a place-order saga
@@ -14,6 +16,8 @@ import { commandMessages } from './saga-commands';
 export class SagaMessagesHandler {
   /** What to subscribe to. */
   readonly topics: readonly string[];
+  /** The outcomes behind each batch's returned messages, until the batch commits (or is dropped). */
+  private readonly uncommitted = new WeakMap<readonly OutgoingMessage[], SagaEventOutcome[]>();
 
   constructor(
     private readonly engine: SagaEngine<Queryable>,
@@ -44,7 +48,15 @@ export class SagaMessagesHandler {
     for (const o of outcomes) {
       if (o.ignored) this.logger.debug({ sagaId: o.event.sagaId, event: o.event.kind, reason: o.ignored }, 'saga event ignored');
     }
-    return commandMessages(outcomes, causes);
+    const out = commandMessages(outcomes, causes);
+    this.uncommitted.set(out, outcomes);
+    return out;
+  };
+
+  /** The consumer's after-commit hook: metrics of what the batch durably did. */
+  readonly afterCommit = (_handled: readonly IncomingMessage[], published: readonly OutgoingMessage[]): void => {
+    const outcomes = this.uncommitted.get(published);
+    if (outcomes) recordSagaOutcomes(serviceLabel(this.logger), outcomes);
   };
 
   /** Throws a ZodError for a malformed payload of a known type: the consumer dead-letters it. */

@@ -2,7 +2,9 @@ import { enqueueOutbox } from '@saga/messaging';
 import type { Database, Queryable } from '@saga/postgres';
 import type { SagaEngine } from '@saga/saga';
 import type { Logger } from 'pino';
+import { serviceLabel } from '@saga/telemetry';
 import { commandMessages } from './saga-commands';
+import { recordSagaOutcomes } from './saga.metrics';
 
 export interface SagaTimerPollerOptions {
   db: Database;
@@ -45,8 +47,9 @@ export class SagaTimerPoller {
       const outcomes = await this.o.engine.fireDueTimers(tx, limit);
       const messages = commandMessages(outcomes, []);
       await enqueueOutbox(tx, messages);
-      return { fired: outcomes.length, messages: messages.length };
+      return { fired: outcomes.length, messages: messages.length, outcomes };
     });
+    recordSagaOutcomes(serviceLabel(this.o.logger), sent.outcomes);
     if (sent.messages > 0) this.o.relay.wake();
     if (sent.fired > 0) this.o.logger.debug({ fired: sent.fired, commands: sent.messages }, 'saga timers fired');
     return sent.fired;

@@ -1,6 +1,7 @@
 import { ErrorCode } from '@saga/contracts';
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { Logger } from 'pino';
+import { METRICS, serviceLabel } from '@saga/telemetry';
 
 export interface WalletClientOptions {
   baseUrl: string;
@@ -79,12 +80,14 @@ export class WalletClient {
         backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: this.o.backoffMs, maxDelay: 1_000 }),
       },
     );
+    const service = serviceLabel(this.o.logger);
     retries.onRetry((e) => {
+      METRICS.walletRetries.inc({ service, operation: op });
       this.o.logger.warn({ orderId, paymentId, op, attempt: attempts, delayMs: Math.round(e.delay), error: lastError }, 'wallet call failed; retrying');
     });
     const policy = wrap(timeout(this.o.totalTimeoutMs, TimeoutStrategy.Aggressive), retries);
     try {
-      return await policy.execute(async ({ signal }) => {
+      const answer = await policy.execute(async ({ signal }) => {
         attempts++;
         try {
           return { ...(await this.try(op, path, body, signal)), attempts };
@@ -93,7 +96,10 @@ export class WalletClient {
           throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
         }
       });
+      METRICS.walletCalls.inc({ service, operation: op, outcome: answer.status === 200 ? 'ok' : 'rejected' });
+      return answer;
     } catch (err) {
+      METRICS.walletCalls.inc({ service, operation: op, outcome: 'unavailable' });
       const why = err instanceof RetryableWalletError ? lastError : `no answer within ${this.o.totalTimeoutMs} ms (last: ${lastError})`;
       const reason = `wallet unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
       this.o.logger.warn({ orderId, paymentId, op, attempts, error: why }, 'wallet unavailable');

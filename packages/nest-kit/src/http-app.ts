@@ -3,6 +3,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
+import { METRICS, METRICS_REGISTRY } from '@saga/telemetry';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { AppErrorFilter } from './app-error.filter';
@@ -40,7 +41,8 @@ export interface StartHttpAppOptions {
 
 /**
  * Starts a Nest app on Fastify with the kit's conventions: 256 KiB body limit, global
- * {@link AppErrorFilter}, `GET /health` from {@link Readiness}, pino for Nest's logs, shutdown hooks.
+ * {@link AppErrorFilter}, `GET /health` from {@link Readiness}, `GET /metrics` (Prometheus) with
+ * every request's latency by route and status, pino for Nest's logs, shutdown hooks.
  * Listening does not make the service ready: mark its parts ready once they are.
  *
  * @example
@@ -68,10 +70,34 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
     abortOnError: false,
   });
   app.useGlobalFilters(new AppErrorFilter(o.logger));
+  observeHttp(app.getHttpAdapter().getInstance(), o.service);
   await o.configure?.(app.getHttpAdapter().getInstance());
   installSignalHandlers(app, readiness, o);
   await app.listen({ port: o.port, host: o.host });
   return app;
+}
+
+/**
+ * `GET /metrics` in Prometheus' text format, and a latency observation per request labelled with
+ * the route's pattern (not the raw URL: ids would make a series per order), method and status.
+ */
+function observeHttp(fastify: FastifyInstance, service: string): void {
+  const started = new WeakMap<FastifyRequest, bigint>();
+  fastify.addHook('onRequest', async (req) => {
+    started.set(req, process.hrtime.bigint());
+  });
+  fastify.addHook('onResponse', async (req, reply) => {
+    const t0 = started.get(req);
+    if (t0 === undefined) return;
+    const route = req.routeOptions.url ?? 'unmatched';
+    if (route === '/metrics') return;
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    METRICS.httpDuration.observe({ service, method: req.method, route, status: String(reply.statusCode) }, seconds);
+  });
+  fastify.get('/metrics', async (_req, reply) => {
+    const text = await METRICS_REGISTRY.metrics();
+    return reply.header('content-type', METRICS_REGISTRY.contentType).send(text);
+  });
 }
 
 /**

@@ -16,6 +16,8 @@ export type SagaEvent =
 export interface SagaEventOutcome {
   readonly event: SagaEvent;
   readonly instance: SagaInstance | null;
+  /** The saga as it was before this event (null for a start, or an unknown saga). */
+  readonly previous: SagaInstance | null;
   readonly commands: readonly OutgoingCommand[];
   readonly ignored?: string;
 }
@@ -78,14 +80,14 @@ export class SagaEngine<Tx> {
       const instance = current.get(event.sagaId) ?? null;
       const r = this.transition(event, instance, ctx);
       if (r === null) {
-        outcomes.push({ event, instance: null, commands: [], ignored: `unknown saga ${event.sagaId}` });
+        outcomes.push({ event, instance: null, previous: null, commands: [], ignored: `unknown saga ${event.sagaId}` });
         continue;
       }
       if (!r.ignored) {
         current.set(event.sagaId, r.instance);
         for (const h of r.history) history.push({ sagaId: event.sagaId, ...h });
       }
-      outcomes.push({ event, instance: r.instance, commands: r.commands, ignored: r.ignored });
+      outcomes.push({ event, instance: r.instance, previous: instance, commands: r.commands, ignored: r.ignored });
     }
 
     const inserts: SagaInstance[] = [];

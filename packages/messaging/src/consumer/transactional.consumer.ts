@@ -1,6 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Database } from '@saga/postgres';
+import { METRICS, serviceLabel } from '@saga/telemetry';
 import { envelopeProblem } from '../envelope';
 import { claimInbox, knownInInbox } from '../inbox/inbox.repository';
 import type { OutboxRelay } from '../outbox/outbox.relay';
@@ -19,6 +20,11 @@ export interface TransactionalConsumerOptions<C = void> {
   prepare?: (messages: readonly IncomingMessage[]) => Promise<C>;
   /** Runs inside the transaction with the batch's new messages; returns what to publish. */
   handle: TransactionalBatchHandler<C>;
+  /**
+   * Runs once the transaction of a `handle` call committed, with what that call got and returned
+   * (e.g. metrics of what is now durable; a rolled-back attempt never reaches it). Must not throw.
+   */
+  afterCommit?: (handled: readonly IncomingMessage[], published: readonly OutgoingMessage[]) => void;
   /**
    * Which well-formed messages this consumer acts on (default: all). The others are acknowledged
    * without a transaction or an inbox row, e.g. event types of a shared topic it does not use.
@@ -57,6 +63,7 @@ export interface TransactionalConsumerOptions<C = void> {
  */
 export async function startTransactionalConsumer<C = void>(o: TransactionalConsumerOptions<C>): Promise<Subscription> {
   const logger = o.logger.child({ component: 'transactional-consumer', groupId: o.groupId });
+  const service = serviceLabel(o.logger);
   const transient = handleWhen((err) => !isPoison(err));
   // cockatiel counts retries, not tries
   const backoff = (tries: number) => ({
@@ -78,14 +85,17 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
       if (todo.length === 0) return;
     }
     const context = (o.prepare ? await o.prepare(todo) : undefined) as C;
-    const published = await o.db.transaction(async (tx) => {
+    const done = await o.db.transaction(async (tx) => {
       const fresh = await claimInbox(tx, todo);
-      if (fresh.length === 0) return 0;
+      if (fresh.length === 0) return null;
       const out = await o.handle(tx, fresh, context);
       await enqueueOutbox(tx, out);
-      return out.length;
+      return { fresh, out };
     });
-    if (published > 0) o.relay.wake();
+    if (done === null) return;
+    if (done.out.length > 0) o.relay.wake();
+    countPerTopic(done.fresh, (topic, n) => METRICS.messagesHandled.inc({ service, topic }, n));
+    o.afterCommit?.(done.fresh, done.out);
   };
 
   const deadLetterAll = async (items: { m: IncomingMessage; reason: 'malformed' | 'poison' | 'failed'; err: string; name?: string }[]) => {
@@ -101,6 +111,7 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
     });
     o.relay.wake();
     for (const i of items) {
+      METRICS.deadLettered.inc({ service, topic: i.m.topic, reason: i.reason });
       logger.error(
         { topic: i.m.topic, partition: i.m.partition, offset: i.m.offset, messageId: i.m.envelope.id, type: i.m.envelope.type, reason: i.reason, error: i.err },
         'message dead-lettered',
@@ -155,6 +166,12 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
     maxBatchSize: o.maxBatchSize,
     concurrency: o.concurrency,
   });
+}
+
+function countPerTopic(messages: readonly IncomingMessage[], add: (topic: string, n: number) => void): void {
+  const counts = new Map<string, number>();
+  for (const m of messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+  for (const [topic, n] of counts) add(topic, n);
 }
 
 function errorName(err: unknown): string | undefined {

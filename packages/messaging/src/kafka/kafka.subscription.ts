@@ -1,5 +1,6 @@
 import { Consumer, stringDeserializer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
+import { METRICS, serviceLabel } from '@saga/telemetry';
 import type { BatchHandler, IncomingMessage, SubscribeOptions, Subscription } from '../ports';
 import { decodeRecord } from './kafka.codec';
 
@@ -88,6 +89,9 @@ export class KafkaSubscription implements Subscription {
   private closed: Promise<void> | null = null;
   private reopenTimer: NodeJS.Timeout | null = null;
   private reopenAttempts = 0;
+  private readonly groupId: string;
+  private readonly service: string;
+  private unregisterLag: (() => void) | null = null;
 
   constructor(
     o: { brokers: string[]; clientId: string; logger: Logger } & KafkaConsumerTuning,
@@ -99,6 +103,8 @@ export class KafkaSubscription implements Subscription {
     this.maxBatchSize = s.maxBatchSize ?? 500;
     this.concurrency = s.concurrency ?? 2;
     this.logger = o.logger.child({ component: 'kafka-consumer', groupId: s.groupId });
+    this.groupId = s.groupId;
+    this.service = serviceLabel(o.logger);
     this.ready = new Promise<void>((resolve, reject) => {
       this.resolveReady = resolve;
       this.rejectReady = reject;
@@ -125,7 +131,28 @@ export class KafkaSubscription implements Subscription {
 
   /** Joins the group and starts fetching; `ready` resolves once partitions are assigned. */
   start(): void {
+    this.unregisterLag = METRICS.consumerLag.register((set) => this.reportLag(set));
     void this.open();
+  }
+
+  /** Consumer lag of the partitions this member owns: log end offset − committed offset. */
+  private async reportLag(set: (labels: Record<'service' | 'group' | 'topic' | 'partition', string | number>, value: number) => void): Promise<void> {
+    if (this.closing || !this.consumer.isActive()) return;
+    const owned = [...this.lanes.values()].filter((l) => l.owned);
+    if (owned.length === 0) return;
+    const topics = [...new Set(owned.map((l) => l.topic))];
+    const [ends, committed] = await Promise.all([
+      this.consumer.listOffsets({ topics }),
+      this.consumer.listCommittedOffsets({ topics: topics.map((topic) => ({ topic, partitions: owned.filter((l) => l.topic === topic).map((l) => l.partition) })) }),
+    ]);
+    for (const lane of owned) {
+      const end = ends.get(lane.topic)?.[lane.partition];
+      if (end === undefined) continue;
+      const done = committed.get(lane.topic)?.[lane.partition];
+      // Nothing committed yet (-1): the group starts from the earliest offset, taken as 0 here.
+      const lag = end - (done === undefined || done < 0n ? 0n : done);
+      set({ service: this.service, group: this.groupId, topic: lane.topic, partition: lane.partition }, Number(lag < 0n ? 0n : lag));
+    }
   }
 
   /** Stops fetching, waits for the batches in hand, commits their offsets, leaves the group. */
@@ -385,6 +412,7 @@ export class KafkaSubscription implements Subscription {
 
   private async shutdown(abort: boolean): Promise<void> {
     this.closing = true;
+    this.unregisterLag?.();
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     for (const lane of this.lanes.values()) this.dropQueued(lane);
     this.runnable.length = 0;

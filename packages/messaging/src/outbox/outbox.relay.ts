@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Envelope } from '@saga/contracts';
 import type { Database } from '@saga/postgres';
+import { METRICS, serviceLabel } from '@saga/telemetry';
 import { envelopeFromHeaders, isEnvelopeHeader } from '../envelope';
 import { pruneInbox } from '../inbox/inbox.repository';
 import { CLAIM_OUTBOX_SQL } from '../messaging.sql';
@@ -71,11 +72,14 @@ export class OutboxRelay {
   private lastRetentionAt = 0;
   private retention: Promise<void> | null = null;
   private published = 0;
+  private readonly service: string;
+  private unregisterBacklog: (() => void) | null = null;
 
   constructor(o: OutboxRelayOptions) {
     this.db = o.db;
     this.producer = o.producer;
     this.logger = o.logger.child({ component: 'outbox-relay' });
+    this.service = serviceLabel(o.logger);
     this.batchSize = o.batchSize ?? 500;
     this.pollIntervalMs = o.pollIntervalMs ?? 250;
     this.retentionDays = o.inboxRetentionDays ?? 7;
@@ -86,6 +90,7 @@ export class OutboxRelay {
   start(): void {
     if (this.started || this.stopped) return;
     this.started = true;
+    this.unregisterBacklog = METRICS.outboxBacklog.register(async (set) => set({ service: this.service }, await this.backlog()));
     this.lastRetentionAt = Date.now();
     this.timer = setInterval(() => this.tick(), this.pollIntervalMs);
     this.timer.unref();
@@ -106,6 +111,7 @@ export class OutboxRelay {
   /** Stops polling and waits for the round in flight. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unregisterBacklog?.();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.round;
@@ -170,8 +176,22 @@ export class OutboxRelay {
       for (let i = 0; i < n; i++) messages[i] = toOutgoing(rows[i]);
       await this.producer.send(messages);
       this.published += n;
+      this.observePublished(messages);
       return n;
     });
+  }
+
+  /** Counted when sent; a delete lost in a crash re-sends, as the consumers' inboxes expect. */
+  private observePublished(messages: readonly OutgoingMessage[]): void {
+    const now = Date.now();
+    const lag = METRICS.outboxPublishLag.labels({ service: this.service });
+    const perTopic = new Map<string, number>();
+    for (const m of messages) {
+      perTopic.set(m.topic, (perTopic.get(m.topic) ?? 0) + 1);
+      const written = Date.parse(m.envelope.occurredAt);
+      if (Number.isFinite(written)) lag.observe(Math.max(0, now - written) / 1000);
+    }
+    for (const [topic, n] of perTopic) METRICS.outboxPublished.inc({ service: this.service, topic }, n);
   }
 }
 
