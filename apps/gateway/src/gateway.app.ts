@@ -4,28 +4,26 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, REQUEST_ID_HEADER, startHttpApp } from '@saga/nest-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { bearerToken, decide, isPublic } from './auth/access-rules';
 import { UserDirectory, type Principal } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
 import type { GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { openApiDocument } from './openapi/openapi.document';
+import { newTraceparent, traceHeaders, tracingEnabled } from '@saga/telemetry';
 import { isConnectionFailure, mayRetryElsewhere, UpstreamPool } from './upstream-pool';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
 
 export const SERVICE = 'gateway';
-export const REQUEST_ID_HEADER = 'x-request-id';
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 interface RequestContext {
   id: string;
-  startedAt: number;
   principal: Principal | undefined;
   /** Set when a token was sent but is not valid: such a request is a 401 in every mode. */
   tokenError: string | undefined;
@@ -40,8 +38,8 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-/** Per-request state, kept off Fastify's types. */
-const contexts = new WeakMap<FastifyRequest, RequestContext>();
+/** Per-request state, kept off Fastify's types; keyed by the raw request, which the request log also sees. */
+const contexts = new WeakMap<IncomingMessage, RequestContext>();
 
 function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply {
   return reply.status(status).header('content-type', 'application/json; charset=utf-8').send({ code, message });
@@ -85,12 +83,15 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       for (const raw of openStreams) raw.destroy();
     });
     fastify.addHook('onRequest', async (req, reply) => {
-      const given = req.headers[REQUEST_ID_HEADER];
-      const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+      // nest-kit kept a well-formed given id or made one; the services get it, and so does the client.
+      const id = req.id;
       req.headers[REQUEST_ID_HEADER] = id;
       void reply.header(REQUEST_ID_HEADER, id);
-      const ctx: RequestContext = { id, startedAt: performance.now(), principal: undefined, tokenError: undefined };
-      contexts.set(req, ctx);
+      // Tracing off: the gateway still starts a trace context at the edge, so the logs of one
+      // request and its saga share a trace id (with tracing on the server span is the root).
+      if (!tracingEnabled() && typeof req.headers.traceparent !== 'string') req.headers.traceparent = newTraceparent();
+      const ctx: RequestContext = { id, principal: undefined, tokenError: undefined };
+      contexts.set(req.raw, ctx);
       const token = bearerToken(req.headers.authorization);
       if (token === undefined) return;
       try {
@@ -98,21 +99,6 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       } catch (err) {
         ctx.tokenError = err instanceof Error ? err.message : 'invalid token';
       }
-    });
-    fastify.addHook('onResponse', async (req, reply) => {
-      const ctx = contexts.get(req);
-      const line = {
-        reqId: ctx?.id,
-        method: req.method,
-        url: req.url,
-        status: reply.statusCode,
-        ms: ctx ? Math.round((performance.now() - ctx.startedAt) * 10) / 10 : undefined,
-        sub: ctx?.principal?.sub,
-        upstream: ctx?.upstream,
-        instance: ctx?.instance,
-      };
-      if (req.url === '/health') logger.debug(line, 'request');
-      else logger.info(line, 'request');
     });
 
     await fastify.register(fastifyRateLimit, {
@@ -125,7 +111,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       allowList: (req) => req.url === '/health' || req.url === '/metrics',
       // Per client (token subject, else address) and per route.
       keyGenerator: (req) => {
-        const ctx = contexts.get(req);
+        const ctx = contexts.get(req.raw);
         const client = ctx?.principal ? `sub:${ctx.principal.sub}` : `ip:${req.ip}`;
         return `${client}|${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
       },
@@ -177,7 +163,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
   }
 
   async function proxy(route: UpstreamRoute, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const ctx = contexts.get(req) as RequestContext;
+    const ctx = contexts.get(req.raw) as RequestContext;
     const path = req.url.split('?')[0];
     if (ctx.tokenError !== undefined && !isPublic(req.method, path)) {
       return sendError(reply, 401, ErrorCode.Unauthorized, 'the bearer token is invalid or expired');
@@ -224,7 +210,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       return reply.from(`${instance}${req.url}`, {
         timeout,
         ...forwardedForm(req),
-        rewriteRequestHeaders: (_r, headers) => ({ ...headers, [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
+        rewriteRequestHeaders: (_r, headers) => ({ ...headers, ...traceHeaders(), [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
         onError: (r, { error }) => {
           const code = errorCode(error);
           connectionFailed(route.upstream, instance, code, error.message);
@@ -243,7 +229,12 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     return send(pool.pick() as string);
   }
 
-  const app = await startHttpApp({ service: SERVICE, module: GatewayModule.register(users, tokens), port: env.PORT, host: env.HOST, logger, readiness, configure });
+  // Each request's log line (nest-kit) also names who asked and which instance answered.
+  const requestLogFields = (raw: IncomingMessage) => {
+    const ctx = contexts.get(raw);
+    return { sub: ctx?.principal?.sub, upstream: ctx?.upstream, instance: ctx?.instance };
+  };
+  const app = await startHttpApp({ service: SERVICE, module: GatewayModule.register(users, tokens), port: env.PORT, host: env.HOST, logger, readiness, configure, requestLogFields });
 
   // Active health checks: every instance's /health is polled; an instance that fails leaves its
   // pool and rejoins on its next 200. The gateway is ready while each service has a healthy instance.

@@ -1,3 +1,4 @@
+import { traceHeaders } from '@saga/telemetry';
 import { AppError, ErrorCode, toCents } from '@saga/contracts';
 
 export interface CatalogProduct {
@@ -31,6 +32,7 @@ export class CatalogClient {
     let res: Response;
     try {
       res = await fetch(`${this.inventoryUrl}/api/products/${encodeURIComponent(id)}`, {
+        headers: traceHeaders(),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch {

@@ -1,3 +1,4 @@
+import { withTraceparent } from '@saga/telemetry';
 import { parsePayload } from '@saga/contracts';
 import { newEnvelope, reply, toTopic, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
 import type { Database, Queryable } from '@saga/postgres';
@@ -47,8 +48,10 @@ export class PaymentCommandsHandler {
       for (const { message, command } of orderWork) {
         const call = walletCallFor(row, command);
         let answer: WalletResult | undefined;
-        if (call === 'debit' && command.type === 'ProcessPayment') answer = await this.wallet.debit(command);
-        else if (call === 'reverse') answer = await this.wallet.reverse(command);
+        // The wallet call joins the trace of the command that asked for it.
+        const { traceparent, correlationId } = message.envelope;
+        if (call === 'debit' && command.type === 'ProcessPayment') answer = await withTraceparent(traceparent, () => this.wallet.debit(command, correlationId));
+        else if (call === 'reverse') answer = await withTraceparent(traceparent, () => this.wallet.reverse(command, correlationId));
         if (answer) answers.set(message.envelope.id, answer);
         row = applyPaymentCommand(row, command, answer).row;
       }

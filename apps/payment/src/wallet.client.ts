@@ -1,7 +1,8 @@
 import { ErrorCode } from '@saga/contracts';
 import { ExponentialBackoff, fullJitterGenerator, handleWhen, retry, timeout, TimeoutStrategy, wrap } from 'cockatiel';
 import type { Logger } from 'pino';
-import { METRICS, serviceLabel } from '@saga/telemetry';
+import { REQUEST_ID_HEADER } from '@saga/nest-kit';
+import { METRICS, serviceLabel, traceHeaders } from '@saga/telemetry';
 
 export interface WalletClientOptions {
   baseUrl: string;
@@ -48,7 +49,8 @@ type CallResult = { status: number; body: Record<string, unknown>; attempts: num
 export class WalletClient {
   constructor(private readonly o: WalletClientOptions) {}
 
-  async debit(d: { paymentId: string; orderId: string; customerId: string; amountCents: number; currency: string }): Promise<DebitResult> {
+  /** `correlationId` goes as the request id, so the wallet's log lines join the saga's. */
+  async debit(d: { paymentId: string; orderId: string; customerId: string; amountCents: number; currency: string }, correlationId?: string): Promise<DebitResult> {
     const body = {
       paymentId: d.paymentId,
       customerId: d.customerId,
@@ -56,21 +58,21 @@ export class WalletClient {
       currency: d.currency,
       description: `order ${d.orderId}`,
     };
-    const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', body);
+    const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', body, correlationId);
     if ('unavailable' in r) return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts };
     if (r.status === 200) return { outcome: 'APPLIED', attempts: r.attempts };
     const code = REJECTIONS[r.body.code as string];
     return { outcome: 'REJECTED', code, reason: typeof r.body.message === 'string' ? r.body.message : code, attempts: r.attempts };
   }
 
-  async reverse(r: { paymentId: string; orderId: string }): Promise<ReverseResult> {
+  async reverse(r: { paymentId: string; orderId: string }, correlationId?: string): Promise<ReverseResult> {
     const path = `/internal/debits/${encodeURIComponent(r.paymentId)}/reverse`;
-    const res = await this.call('reverse', r.orderId, r.paymentId, path, { description: `refund for order ${r.orderId}` });
+    const res = await this.call('reverse', r.orderId, r.paymentId, path, { description: `refund for order ${r.orderId}` }, correlationId);
     if ('unavailable' in res) return { outcome: 'UNAVAILABLE', reason: res.unavailable, attempts: res.attempts };
     return { outcome: res.body.status === 'REVERSED' ? 'REVERSED' : 'NOTHING_TO_REVERSE', attempts: res.attempts };
   }
 
-  private async call(op: 'debit' | 'reverse', orderId: string, paymentId: string, path: string, body: unknown): Promise<CallResult> {
+  private async call(op: 'debit' | 'reverse', orderId: string, paymentId: string, path: string, body: unknown, correlationId: string | undefined): Promise<CallResult> {
     let attempts = 0;
     let lastError = 'no answer';
     const retries = retry(
@@ -90,7 +92,7 @@ export class WalletClient {
       const answer = await policy.execute(async ({ signal }) => {
         attempts++;
         try {
-          return { ...(await this.try(op, path, body, signal)), attempts };
+          return { ...(await this.try(op, path, body, signal, correlationId)), attempts };
         } catch (err) {
           lastError = err instanceof Error ? err.message : String(err);
           throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
@@ -108,14 +110,14 @@ export class WalletClient {
   }
 
   /** One HTTP try. Resolves with a definite answer; throws RetryableWalletError otherwise. */
-  private async try(op: 'debit' | 'reverse', path: string, body: unknown, outer: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
+  private async try(op: 'debit' | 'reverse', path: string, body: unknown, outer: AbortSignal, correlationId: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.o.timeoutMs)]);
     let res: Response;
     let text: string;
     try {
       res = await fetch(`${this.o.baseUrl}${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...traceHeaders(), ...(correlationId ? { [REQUEST_ID_HEADER]: correlationId } : {}) },
         body: JSON.stringify(body),
         signal,
       });

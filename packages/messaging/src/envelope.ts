@@ -9,9 +9,10 @@ import {
   type MessageType,
   type PayloadOf,
 } from '@saga/contracts';
+import { activeTraceparent } from '@saga/telemetry';
 import type { OutgoingMessage } from './ports';
 
-/** Metadata of a new message; the correlation id defaults to the saga id. */
+/** Metadata of a new message; the correlation id defaults to the saga id, the traceparent to the active span's. */
 export interface EnvelopeMeta {
   sagaId: string;
   correlationId?: string;
@@ -37,7 +38,8 @@ export function newEnvelope<T extends MessageType>(type: T, payload: PayloadOf<T
     occurredAt: new Date().toISOString(),
     payload: MESSAGE_SCHEMAS[type].parse(payload) as PayloadOf<T>,
   };
-  if (meta.traceparent !== undefined) env.traceparent = meta.traceparent;
+  const traceparent = meta.traceparent ?? activeTraceparent();
+  if (traceparent !== undefined) env.traceparent = traceparent;
   return env;
 }
 

@@ -3,8 +3,10 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
-import { METRICS, METRICS_REGISTRY } from '@saga/telemetry';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { METRICS, METRICS_REGISTRY, SpanKind, SpanStatusCode, startSpan, startTracing, traceIdOf, tracingEnabled, withSpan, type Span } from '@saga/telemetry';
+import { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import { v7 as uuidv7 } from 'uuid';
 import type { Logger } from 'pino';
 import { AppErrorFilter } from './app-error.filter';
 import { HealthController, SERVICE_NAME } from './health.controller';
@@ -37,7 +39,13 @@ export interface StartHttpAppOptions {
    * the place to register Fastify plugins, hooks and raw routes (the gateway's proxy and limits).
    */
   configure?: (fastify: FastifyInstance) => Promise<void> | void;
+  /** Extra fields of a request's log line, read when it ends (the gateway adds the upstream instance). */
+  requestLogFields?: (req: IncomingMessage) => Record<string, unknown>;
 }
+
+/** Header carrying the request id; the saga started by a request takes it as its correlation id. */
+export const REQUEST_ID_HEADER = 'x-request-id';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
  * Starts a Nest app on Fastify with the kit's conventions: 256 KiB body limit, global
@@ -52,6 +60,7 @@ export interface StartHttpAppOptions {
  * readiness.markReady('db');
  */
 export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyApplication> {
+  startTracing(o.service);
   const readiness = o.readiness ?? new Readiness();
   const root: DynamicModule = {
     module: KitRootModule,
@@ -64,13 +73,26 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
     ],
     exports: [Readiness, SERVICE_NAME],
   };
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, logger: false, frameworkErrors: routerError });
+  // Fastify's own pino integration, on the service's logger (per app, so the embedded mode's several
+  // apps in one process keep their own `service`): `req.log` carries the request id as `reqId`.
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    loggerInstance: o.logger,
+    // Fastify's two lines per request are off: observeHttp writes one, with the saga's ids.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    // A well-formed request id given by the caller is kept (the gateway's, a client's); else a new one.
+    genReqId: (req: IncomingMessage) => {
+      const given = req.headers[REQUEST_ID_HEADER];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
+    },
+    frameworkErrors: routerError,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger: new PinoNestLogger(o.logger),
     abortOnError: false,
   });
   app.useGlobalFilters(new AppErrorFilter(o.logger));
-  observeHttp(app.getHttpAdapter().getInstance(), o.service);
+  observeHttp(app.getHttpAdapter().getInstance(), o);
   await o.configure?.(app.getHttpAdapter().getInstance());
   installSignalHandlers(app, readiness, o);
   await app.listen({ port: o.port, host: o.host });
@@ -80,19 +102,54 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
 /**
  * `GET /metrics` in Prometheus' text format, and a latency observation per request labelled with
  * the route's pattern (not the raw URL: ids would make a series per order), method and status.
+ * With tracing on, each request is a server span, child of the caller's `traceparent`, active while
+ * the request is handled (so the calls and messages it causes join its trace).
  */
-function observeHttp(fastify: FastifyInstance, service: string): void {
-  const started = new WeakMap<FastifyRequest, bigint>();
-  fastify.addHook('onRequest', async (req) => {
-    started.set(req, process.hrtime.bigint());
+function observeHttp(fastify: FastifyInstance, o: StartHttpAppOptions): void {
+  const service = o.service;
+  const started = new WeakMap<FastifyRequest, { t0: bigint; span?: Span; traceId: string | undefined }>();
+  fastify.addHook('onRequest', (req, _reply, done) => {
+    const t0 = process.hrtime.bigint();
+    const route = req.routeOptions.url;
+    const given = typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined;
+    if (!tracingEnabled() || route === '/health' || route === '/metrics') {
+      started.set(req, { t0, traceId: traceIdOf(given) });
+      return done();
+    }
+    const span = startSpan(service, `${req.method} ${route ?? 'unmatched'}`, SpanKind.SERVER, given, {
+      'http.request.method': req.method,
+      'url.path': req.url.split('?')[0],
+      'http.route': route ?? 'unmatched',
+    });
+    started.set(req, { t0, span, traceId: span.spanContext().traceId });
+    // The rest of the request's lifecycle runs inside the span's context.
+    withSpan(span, done);
   });
   fastify.addHook('onResponse', async (req, reply) => {
-    const t0 = started.get(req);
-    if (t0 === undefined) return;
+    const s = started.get(req);
+    if (s === undefined) return;
+    if (s.span) {
+      s.span.setAttribute('http.response.status_code', reply.statusCode);
+      if (reply.statusCode >= 500) s.span.setStatus({ code: SpanStatusCode.ERROR });
+      s.span.end();
+    }
     const route = req.routeOptions.url ?? 'unmatched';
-    if (route === '/metrics') return;
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    if (route === '/metrics' || route === '/health') return;
+    const seconds = Number(process.hrtime.bigint() - s.t0) / 1e9;
     METRICS.httpDuration.observe({ service, method: req.method, route, status: String(reply.statusCode) }, seconds);
+    // One line per request: the request id is the correlation id of whatever saga it starts.
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(seconds * 10_000) / 10,
+        correlationId: req.id,
+        traceId: s.traceId,
+        ...o.requestLogFields?.(req.raw),
+      },
+      'request',
+    );
   });
   fastify.get('/metrics', async (_req, reply) => {
     const text = await METRICS_REGISTRY.metrics();

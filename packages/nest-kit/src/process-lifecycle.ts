@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { stopTracing } from '@saga/telemetry';
 
 /**
  * Runs a service's `main`: on SIGTERM or SIGINT calls `stop` once and exits 0 (1 if stopping
@@ -18,13 +19,16 @@ export function runService(main: () => Promise<{ logger: Logger; stop: () => Pro
         if (stopping) return;
         stopping = true;
         logger.info({ signal }, 'shutting down');
-        stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            logger.error({ err }, 'shutdown failed');
-            process.exit(1);
-          },
-        );
+        // Spans still buffered are flushed last, so the shutdown's own spans go too.
+        stop()
+          .then(() => stopTracing())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              logger.error({ err }, 'shutdown failed');
+              process.exit(1);
+            },
+          );
       };
       process.once('SIGTERM', () => shutdown('SIGTERM'));
       process.once('SIGINT', () => shutdown('SIGINT'));

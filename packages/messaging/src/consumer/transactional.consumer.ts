@@ -1,7 +1,7 @@
 import { ExponentialBackoff, handleWhen, retry, type RetryPolicy } from 'cockatiel';
 import type { Logger } from 'pino';
 import type { Database } from '@saga/postgres';
-import { METRICS, serviceLabel } from '@saga/telemetry';
+import { failSpan, METRICS, serviceLabel, SpanKind, startSpan, traceIdOf, traceparentOf, tracingEnabled, type Span } from '@saga/telemetry';
 import { envelopeProblem } from '../envelope';
 import { claimInbox, knownInInbox } from '../inbox/inbox.repository';
 import type { OutboxRelay } from '../outbox/outbox.relay';
@@ -95,7 +95,36 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
     if (done === null) return;
     if (done.out.length > 0) o.relay.wake();
     countPerTopic(done.fresh, (topic, n) => METRICS.messagesHandled.inc({ service, topic }, n));
+    for (const m of done.fresh) {
+      const e = m.envelope;
+      logger.info({ sagaId: e.sagaId, correlationId: e.correlationId, messageId: e.id, type: e.type, topic: m.topic, traceId: traceIdOf(e.traceparent) }, 'message handled');
+    }
     o.afterCommit?.(done.fresh, done.out);
+  };
+
+  /**
+   * With tracing on, each message gets a consumer span, child of its envelope's traceparent; the
+   * envelope then carries the span's own traceparent, so what the handler derives from it (replies,
+   * commands, HTTP calls) joins the trace under this hop.
+   */
+  const traceBatch = (messages: readonly IncomingMessage[]): Map<IncomingMessage, Span> | undefined => {
+    if (!tracingEnabled()) return undefined;
+    const spans = new Map<IncomingMessage, Span>();
+    for (const m of messages) {
+      const e = m.envelope;
+      const span = startSpan(service, `process ${e.type}`, SpanKind.CONSUMER, e.traceparent, {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': m.topic,
+        'messaging.message.id': e.id,
+        'messaging.kafka.offset': Number(m.offset),
+        'saga.id': e.sagaId,
+        'saga.correlation_id': e.correlationId,
+      });
+      spans.set(m, span);
+      const own = traceparentOf(span);
+      if (own !== undefined) e.traceparent = own;
+    }
+    return spans;
   };
 
   const deadLetterAll = async (items: { m: IncomingMessage; reason: 'malformed' | 'poison' | 'failed'; err: string; name?: string }[]) => {
@@ -138,12 +167,25 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
     if (malformed) await deadLetterAll(malformed);
     if (o.accepts) valid = valid.filter(o.accepts);
     if (valid.length === 0) return;
+    const spans = traceBatch(valid);
+    try {
+      await handleValid(valid, (m, err) => {
+        const span = spans?.get(m);
+        if (span) failSpan(span, err);
+      });
+    } finally {
+      if (spans) for (const span of spans.values()) span.end();
+    }
+  };
 
+  /** The batch, retried; then message by message, dead-lettering the ones that keep failing. */
+  const handleValid = async (valid: IncomingMessage[], failed: (m: IncomingMessage, err: unknown) => void): Promise<void> => {
     try {
       await batchRetry.execute(() => attempt(valid));
       return;
     } catch (err) {
       if (valid.length === 1) {
+        failed(valid[0], err);
         await deadLetterAll([{ m: valid[0], reason: isPoison(err) ? 'poison' : 'failed', err: describeError(err), name: errorName(err) }]);
         return;
       }
@@ -154,6 +196,7 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
       try {
         await messageRetry.execute(() => attempt([m]));
       } catch (err) {
+        failed(m, err);
         await deadLetterAll([{ m, reason: isPoison(err) ? 'poison' : 'failed', err: describeError(err), name: errorName(err) }]);
       }
     }
