@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { envelopeFromHeaders, envelopeHeaders, isEnvelopeHeader } from '../envelope';
 import type { BatchHandler, IncomingMessage, MessageBroker, MessageProducer, OutgoingMessage, SubscribeOptions, Subscription } from '../ports';
 import type { LogStore, NewRecord, StoredRecord } from './log.store';
@@ -70,6 +71,11 @@ export class LogBroker implements MessageBroker {
   private readonly partitionCount: number;
   private readonly redeliveryDelayMs: number;
   private closed = false;
+  /**
+   * Deliveries run in the broker's own async context, not in the producer's: a send made inside a
+   * database transaction must not hand that transaction's context to the consumers it wakes.
+   */
+  private readonly defer: (fn: () => void) => void = AsyncResource.bind((fn: () => void) => void setImmediate(fn));
 
   constructor(
     protected readonly store: LogStore,
@@ -161,7 +167,7 @@ export class LogBroker implements MessageBroker {
     if (c.committed >= this.store.end(c.topic, c.partition)) return;
     c.scheduled = true;
     // Deferred so the producer's caller goes on and records sent together arrive as one batch.
-    setImmediate(() => {
+    this.defer(() => {
       c.scheduled = false;
       if (group.active < group.concurrency) this.run(group, c);
       else if (!group.waiting.includes(c)) group.waiting.push(c);
