@@ -20,14 +20,9 @@ import { createLogger, loadConfig } from '@saga/nest-kit';
 import { openPglite, PgliteDatabase, PgliteNotifications } from '@saga/postgres';
 import { REPO_ROOT, isAlive, portInUse } from '../kafka/kafka.ts';
 import { SERVICES, makePrinter, type StackOutput } from '../stack/start.ts';
+import { BUS_SCHEMA, PGLITE_DIR, PID_FILE, embeddedDataDir } from './layout.ts';
 
-export const DEFAULT_EMBEDDED_DATA_DIR = join(REPO_ROOT, '.data/embedded');
-/** The PGlite database inside the data dir (a directory PGlite owns). */
-export const PGLITE_DIR = 'pglite';
-/** Schema of the durable message log. */
-export const BUS_SCHEMA = 'bus';
 const HOST = '127.0.0.1';
-const PID_FILE = 'embedded.pid';
 
 export interface EmbeddedOptions {
   /** Default EMBEDDED_DATA_DIR or .data/embedded. */
@@ -60,7 +55,7 @@ export interface RunningEmbedded {
  */
 export async function startEmbedded(o: EmbeddedOptions = {}): Promise<RunningEmbedded> {
   const t0 = performance.now();
-  const dataDir = resolve(o.dataDir ?? process.env.EMBEDDED_DATA_DIR ?? DEFAULT_EMBEDDED_DATA_DIR);
+  const dataDir = resolve(o.dataDir ?? embeddedDataDir());
   const offset = o.portOffset ?? 0;
   const portOf = (name: string): number => (SERVICES.find((s) => s.name === name)?.port ?? NaN) + offset;
   const busy: string[] = [];
