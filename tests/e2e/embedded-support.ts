@@ -53,7 +53,8 @@ export async function startEmbeddedTestStack(name: string, env: Record<string, s
     child = c;
     c.stdout?.pipe(log, { end: false });
     c.stderr?.pipe(log, { end: false });
-    exited = new Promise((done) => c.once('exit', () => done()));
+    // 'close' (not 'exit'): the output pipes are drained too, so nothing is written to the log after it ended.
+    exited = new Promise((done) => c.once('close', () => done()));
     let gone = false;
     void exited.then(() => (gone = true));
     await eventually(async () => {

@@ -50,7 +50,10 @@ export async function startTestStack(name: string, env: Record<string, string> =
     portOffset,
     databaseUrl: DATABASE_URL,
     env: { LOG_LEVEL: 'info', ...env },
-    output: (service, line) => log.write(`${service} ${line}\n`),
+    // A line can arrive after the stack stopped (readline drains the pipes late): drop it then.
+    output: (service, line) => {
+      if (!log.writableEnded) log.write(`${service} ${line}\n`);
+    },
     readyTimeoutMs: 60_000,
   });
   const check = () => checkInvariants({ serverUrl: DATABASE_URL, databases: databaseNames(prefix) });

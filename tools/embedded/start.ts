@@ -23,6 +23,8 @@ import { SERVICES, makePrinter, type StackOutput } from '../stack/start.ts';
 import { BUS_SCHEMA, PGLITE_DIR, PID_FILE, embeddedDataDir } from './layout.ts';
 
 const HOST = '127.0.0.1';
+/** Small: the quick-start's data fits, and each MB of buffers is resident memory. */
+const SHARED_BUFFERS = '16MB';
 
 export interface EmbeddedOptions {
   /** Default EMBEDDED_DATA_DIR or .data/embedded. */
@@ -81,7 +83,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<RunningEmb
     return { ...process.env, HOST, ...links, ...o.env, PORT: String(portOf(name)) };
   };
 
-  const pg = await openPglite(join(dataDir, PGLITE_DIR));
+  const pg = await openPglite(join(dataDir, PGLITE_DIR), { sharedBuffers: SHARED_BUFFERS });
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async (): Promise<void> => {
     for (const { name, stop } of stops.reverse()) {
