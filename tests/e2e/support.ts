@@ -14,7 +14,21 @@ import { startStack, type Stack, type StackOptions } from '../../tools/stack/sta
 import { eventually, get, post } from './http.ts';
 import { dropDatabase } from '@saga/postgres';
 
-export interface TestStack extends Stack {
+/** What a saga scenario needs of a running system, whichever transport it runs on (Kafka or embedded). */
+export interface SagaStack {
+  /** Base URL of one service (`gateway` included). */
+  url(name: string): string;
+  /** Runs the invariant checker over the stack's data. */
+  check(): Promise<CheckResult>;
+  /** Waits until every saga that started has ended, then checks I1–I6. */
+  settleAndCheck(timeoutMs?: number): Promise<CheckResult>;
+  stop(): Promise<void>;
+}
+
+/** Anything that knows the services' URLs. */
+export type ServiceUrls = Pick<SagaStack, 'url'>;
+
+export interface TestStack extends Stack, SagaStack {
   prefix: string;
   logFile: string;
   /** Runs the invariant checker over this stack's databases. */
@@ -37,7 +51,10 @@ export async function startTestStack(name: string, env: Record<string, string> =
     portOffset,
     databaseUrl: DATABASE_URL,
     env: { LOG_LEVEL: 'info', ...env },
-    output: (service, line) => log.write(`${service} ${line}\n`),
+    // A line can arrive after the stack stopped (readline drains the pipes late): drop it then.
+    output: (service, line) => {
+      if (!log.writableEnded) log.write(`${service} ${line}\n`);
+    },
     readyTimeoutMs: 60_000,
   });
   const check = () => checkInvariants({ serverUrl: DATABASE_URL, databases: databaseNames(prefix) });
@@ -72,25 +89,25 @@ export const SEED_ORDER = {
   orderItems: [{ productId: 'P001', quantity: 1, totalPrice: 999.99 }],
 };
 
-export async function balance(stack: Stack, customerId: string): Promise<number> {
+export async function balance(stack: ServiceUrls, customerId: string): Promise<number> {
   const res = await get(`${stack.url('wallet')}/api/wallets/${customerId}`);
   if (res.status !== 200) throw new Error(`wallet ${customerId}: ${res.status}`);
   return res.body.balance;
 }
 
-export async function available(stack: Stack, productId: string): Promise<number> {
+export async function available(stack: ServiceUrls, productId: string): Promise<number> {
   const res = await get(`${stack.url('inventory')}/api/products/${productId}`);
   if (res.status !== 200) throw new Error(`product ${productId}: ${res.status}`);
   return res.body.available;
 }
 
 /** A product and a wallet of the test's own, so a test never depends on the seed rows' state. */
-export async function createProduct(stack: Stack, id: string, price: number, available: number): Promise<void> {
+export async function createProduct(stack: ServiceUrls, id: string, price: number, available: number): Promise<void> {
   const res = await post(`${stack.url('inventory')}/internal/products`, { id, name: `test ${id}`, type: 'TEST', price, available });
   if (res.status !== 201) throw new Error(`creating product ${id}: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
-export async function createWallet(stack: Stack, customerId: string, balance: number): Promise<void> {
+export async function createWallet(stack: ServiceUrls, customerId: string, balance: number): Promise<void> {
   const res = await post(`${stack.url('wallet')}/internal/wallets`, { customerId, balance });
   if (res.status !== 201) throw new Error(`creating wallet ${customerId}: ${res.status} ${JSON.stringify(res.body)}`);
 }

@@ -4,20 +4,29 @@
  *
  *   node tools/invariants/check.ts                 # demo databases (order_db, ...)
  *   node tools/invariants/check.ts --prefix e2e_x  # databases e2e_x_order_db, ...
+ *   node tools/invariants/check.ts --embedded      # the embedded mode's PGlite (EMBEDDED_DATA_DIR), once it stopped
  *
  * Run it when the system is quiet (every saga had the time to end).
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { openPglite, PgliteDatabase } from '@saga/postgres';
 import pg from 'pg';
+import { BUS_SCHEMA, PGLITE_DIR, embeddedDataDir } from '../embedded/layout.ts';
 
 export const SERVICES = ['order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** Runs a read-only query on one service's database. */
+export type ServiceQuery = <R>(service: ServiceName, sql: string) => Promise<R[]>;
+
 export interface CheckOptions {
-  /** Server URL, e.g. postgres://postgres@127.0.0.1:5432 */
-  serverUrl: string;
+  /** Server URL, e.g. postgres://postgres@127.0.0.1:5432 (with `databases`, unless `query` is given). */
+  serverUrl?: string;
   /** Database name of each service. */
-  databases: Record<ServiceName, string>;
+  databases?: Record<ServiceName, string>;
+  /** How to read a service's tables, instead of serverUrl + databases (e.g. the embedded PGlite). */
+  query?: ServiceQuery;
   /** Units of each product before the run (available + reserved + sold); checked when given. */
   initialStock?: Record<string, number>;
 }
@@ -62,7 +71,12 @@ const ENDED_BADLY = new Set(['FAILED', 'CANCELED']);
 
 export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
   const v: string[] = [];
-  const q = <R>(service: ServiceName, sql: string) => rows<R>(o.serverUrl, o.databases[service], sql);
+  const q: ServiceQuery =
+    o.query ??
+    (<R>(service: ServiceName, sql: string) => {
+      if (o.serverUrl === undefined || o.databases === undefined) throw new Error('checkInvariants needs serverUrl + databases, or query');
+      return rows<R>(o.serverUrl, o.databases[service], sql);
+    });
 
   const [orders, sagas, products, reservations, payments, ledger, wallets, walletTx, debits, outboxes] = await Promise.all([
     q<{ id: string; status: string; started: boolean }>('order', 'SELECT id, status, saga_started_at IS NOT NULL AS started FROM orders'),
@@ -189,10 +203,42 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
   };
 }
 
+/**
+ * I1–I6 over the embedded mode's data (open it only while no `npm start` holds it), plus, for I6, the
+ * durable message log: every record reached every consumer group of its topic.
+ *
+ * @example
+ * const result = await checkEmbeddedInvariants('/tmp/run/embedded');
+ */
+export async function checkEmbeddedInvariants(dataDir: string, o: Pick<CheckOptions, 'initialStock'> = {}): Promise<CheckResult> {
+  const pglite = await openPglite(join(dataDir, PGLITE_DIR));
+  try {
+    const names = databaseNames();
+    const schemas = new Map<string, PgliteDatabase>();
+    const on = async (schema: string) => schemas.get(schema) ?? schemas.set(schema, await PgliteDatabase.open(pglite, schema)).get(schema)!;
+    const query: ServiceQuery = async <R>(service: ServiceName, sql: string) => (await (await on(names[service])).query<R>(sql)).rows;
+    const result = await checkInvariants({ ...o, query });
+    const pending = await (
+      await on(BUS_SCHEMA)
+    ).query<{ group_id: string; topic: string; partition: number; n: number }>(
+      `SELECT p.group_id, p.topic, p.partition, count(*)::int AS n FROM bus_positions p
+       JOIN bus_records r ON r.topic = p.topic AND r.partition = p.partition AND r."offset" >= p.next_offset
+       GROUP BY p.group_id, p.topic, p.partition`,
+    );
+    for (const p of pending.rows) result.violations.push(`I6 bus ${p.topic}[${p.partition}] holds ${p.n} records group ${p.group_id} has not handled`);
+    result.ok = result.violations.length === 0;
+    return result;
+  } finally {
+    await pglite.close();
+  }
+}
+
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { prefix: { type: 'string' } } });
+  const { values } = parseArgs({ options: { prefix: { type: 'string' }, embedded: { type: 'boolean' } } });
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
-  const result = await checkInvariants({ serverUrl, databases: databaseNames(values.prefix) });
+  const result = values.embedded
+    ? await checkEmbeddedInvariants(embeddedDataDir())
+    : await checkInvariants({ serverUrl, databases: databaseNames(values.prefix) });
   console.log(JSON.stringify(result.counts));
   for (const line of result.violations) console.log(line);
   console.log(result.ok ? 'invariants hold' : `${result.violations.length} violations`);

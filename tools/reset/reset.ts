@@ -1,13 +1,15 @@
-// `npm run reset`: back to a fresh demo. Drops the demo databases and deletes the demo Kafka's data
-// (stopping that broker first when its pid file says it runs). Test databases are not touched.
+// `npm run reset`: back to a fresh demo. Drops the demo databases, deletes the demo Kafka's data
+// (stopping that broker first when its pid file says it runs) and the embedded mode's data (`npm start`;
+// refused while that process runs). Test databases are not touched.
 //
-// Env: DATABASE_URL (postgres://postgres@127.0.0.1:5432), KAFKA_DATA_DIR (.data/kafka),
+// Env: DATABASE_URL (postgres://postgres@127.0.0.1:5432), KAFKA_DATA_DIR (.data/kafka), EMBEDDED_DATA_DIR (.data/embedded),
 // STACK_DB_PREFIX (drop `<prefix>_<service>_db` instead, as `start:kafka` with that prefix made them).
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { dropDatabase } from '@saga/postgres';
 import pg from 'pg';
-import { REPO_ROOT, runningPid, stopKafka } from '../kafka/kafka.ts';
+import { PID_FILE, embeddedDataDir } from '../embedded/layout.ts';
+import { REPO_ROOT, isAlive, runningPid, stopKafka } from '../kafka/kafka.ts';
 
 const SERVICES = ['order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
 
@@ -32,6 +34,24 @@ async function databaseExists(serverUrl: string, name: string): Promise<boolean>
   }
 }
 
+/** Deletes the embedded mode's data dir, unless an `npm start` holds it (PGlite would be cut from under it). */
+function clearEmbedded(dir: string): boolean {
+  const shown = dir.startsWith(`${REPO_ROOT}/`) ? relative(REPO_ROOT, dir) : dir;
+  if (!existsSync(dir)) {
+    say(`no embedded data at ${shown}`);
+    return true;
+  }
+  const pidFile = join(dir, PID_FILE);
+  const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : NaN;
+  if (Number.isInteger(pid) && isAlive(pid)) {
+    console.error(`[reset] ${shown} is in use by npm start (pid ${pid}): stop it first (Ctrl-C)`);
+    return false;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  say(`deleted embedded data ${shown}`);
+  return true;
+}
+
 async function main(): Promise<number> {
   const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
   const dataDir = resolve(process.env.KAFKA_DATA_DIR ?? join(REPO_ROOT, '.data/kafka'));
@@ -43,6 +63,11 @@ async function main(): Promise<number> {
       await dropDatabase(serverUrl, name);
       say(existed ? `dropped database ${name}` : `database ${name} did not exist`);
     } catch (err) {
+      // No PostgreSQL server at all (a machine that only runs `npm start`): nothing to drop there.
+      if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED') {
+        say(`no PostgreSQL at ${new URL(serverUrl).host}: no demo databases to drop`);
+        break;
+      }
       failed = true;
       console.error(`[reset] could not drop ${name} on ${new URL(serverUrl).host}: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -61,6 +86,7 @@ async function main(): Promise<number> {
     say(`no Kafka data at ${shown}`);
   }
   if (pid !== undefined) say('start Kafka again with: npm run kafka:start (or npm run start:kafka for everything)');
+  if (!clearEmbedded(resolve(embeddedDataDir()))) failed = true;
   return failed ? 1 : 0;
 }
 

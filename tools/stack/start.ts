@@ -156,7 +156,8 @@ function prettyLine(line: string, color: boolean): string {
   return `${when} ${levelText} ${msg}${extra}${stack}`;
 }
 
-function makePrinter(output: StackOutput, names: string[]): (service: string, line: string) => void {
+/** Where a service's log lines go: `<service> | line`, pretty in a terminal (STACK_LOG_FORMAT), or as `output` says. */
+export function makePrinter(output: StackOutput, names: string[]): (service: string, line: string) => void {
   if (output === 'silent') return () => {};
   if (typeof output === 'function') return output;
   const tty = process.stdout.isTTY === true;

@@ -7,8 +7,8 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '@saga/messaging';
-import { openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
-import type { PgDatabase } from '@saga/postgres';
+import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { InventoryEnv } from './inventory.config';
 import { INVENTORY_MIGRATIONS } from './inventory.migrations';
@@ -21,25 +21,28 @@ export const SERVICE = 'inventory';
 
 export interface RunningInventory {
   app: NestFastifyApplication;
-  db: PgDatabase;
+  db: Database;
   relay: OutboxRelay;
   readiness: Readiness;
-  /** Stops consuming, drains the relay, closes HTTP and the pool (not the broker: the caller owns it). */
+  /** Stops consuming, drains the relay, closes HTTP (not the database or the broker: the caller owns them). */
   stop(): Promise<void>;
 }
 
+export interface InventoryDeps {
+  env: InventoryEnv;
+  logger: Logger;
+  /** The service's own database (PostgreSQL or a PGlite schema); migrated here. */
+  db: Database;
+  broker: MessageBroker;
+}
+
 /**
- * Database + migrations + seed → HTTP → relay + consumer → ready. Used by main.ts and the
- * integration test (which passes its own broker and private topics).
+ * Migrations + seed → HTTP → relay + consumer → ready. The one wiring of the service: main.ts (pg +
+ * Kafka), the embedded runner (PGlite + in-process log) and the integration test use it.
  */
-export async function startInventory(env: InventoryEnv, logger: Logger, broker: MessageBroker): Promise<RunningInventory> {
+export async function startInventory({ env, logger, db, broker }: InventoryDeps): Promise<RunningInventory> {
   const readiness = new Readiness(['db', 'consumer']);
-  const db = await openServiceDatabase({
-    serverUrl: env.DATABASE_URL,
-    name: env.DB_NAME,
-    migrations: [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS],
-    poolSize: env.DB_POOL_SIZE,
-  });
+  await migrate(db, [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS]);
   const seeded = await seedProducts(db);
   if (seeded > 0) logger.info({ seeded }, 'seed products created');
   readiness.markReady('db');
@@ -72,7 +75,6 @@ export async function startInventory(env: InventoryEnv, logger: Logger, broker: 
   } catch (err) {
     await relay.stop();
     await app.close();
-    await db.close();
     throw err;
   }
   readiness.markReady('consumer');
@@ -90,7 +92,6 @@ export async function startInventory(env: InventoryEnv, logger: Logger, broker: 
       await subscription?.close();
       await relay.stop();
       await app.close();
-      await db.close();
     },
   };
 }

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { dlqTopic, type Envelope, type MessageType, type PayloadOf } from '@saga/contracts';
 import { InMemoryBroker, KafkaBroker, newEnvelope, toTopic, type MessageBroker, type Subscription } from '@saga/messaging';
-import { brokerList, createLogger, loadConfig } from '@saga/nest-kit';
-import { dropDatabase } from '@saga/postgres';
+import { brokerList, createLogger, loadConfig, openServiceDatabase } from '@saga/nest-kit';
+import { dropDatabase, type Database } from '@saga/postgres';
 import { startInventory, type RunningInventory } from './inventory.app';
 import { InventoryEnvSchema } from './inventory.config';
 import { createPrivateTopics, eventually } from '@saga/testing';
@@ -32,6 +32,7 @@ describe('inventory service (real PostgreSQL + Kafka)', () => {
   let deleteTopics: () => Promise<void>;
   let repliesSub: Subscription;
   let inventory: RunningInventory;
+  let db: Database;
   let base: string;
 
   before(async () => {
@@ -43,11 +44,13 @@ describe('inventory service (real PostgreSQL + Kafka)', () => {
       handler: async (batch) => void replies.push(...batch.map((m) => m.envelope)),
     });
     await repliesSub.ready;
-    inventory = await startInventory(env, logger, broker);
+    db = await openServiceDatabase({ serverUrl: env.DATABASE_URL, name: env.DB_NAME });
+    inventory = await startInventory({ env, logger, db, broker });
     base = `http://127.0.0.1:${(inventory.app.getHttpServer().address() as AddressInfo).port}`;
   });
   after(async () => {
     await inventory?.stop();
+    await db?.close();
     await repliesSub?.close();
     await broker.close();
     await dropDatabase(env.DATABASE_URL, env.DB_NAME);

@@ -1,56 +1,38 @@
-import { Client } from 'pg';
+import type { Notifications, NotificationSubscription } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { SAGA_OUTCOMES, type OrderStatus } from './order-status';
 import { ORDER_STATUS_CHANNEL, parseStatusNotification } from './order.repository';
 
 /**
  * Lets an HTTP call wait for its order's saga outcome, and event streams follow every status change.
- * Changes arrive by Postgres LISTEN/NOTIFY, so the instance holding the request learns them whichever
- * instance handled the command. A missed notification only costs latency: callers re-read the order
+ * Changes arrive by Postgres LISTEN/NOTIFY (the Notifications port: a pg connection, or PGlite's
+ * listen), so the instance holding the request learns them whichever instance handled the command. A missed notification only costs latency: callers re-read the order
  * after the wait, and subscribers are also called after every reconnect (and re-read periodically).
  */
 export class OrderOutcomeWaiter {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly subscribers = new Map<string, Set<() => void>>();
-  private client: Client | undefined;
-  private stopped = false;
+  private subscription: NotificationSubscription | undefined;
 
   constructor(
-    private readonly databaseUrl: string,
+    private readonly notifications: Notifications,
     private readonly logger: Logger,
   ) {}
 
   async start(): Promise<void> {
-    await this.connect();
-  }
-
-  private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.databaseUrl });
-    client.on('notification', (msg) => {
-      const note = msg.payload ? parseStatusNotification(msg.payload) : undefined;
-      if (!note) return;
-      this.notifySubscribers(note.orderId);
-      if (SAGA_OUTCOMES.includes(note.status as OrderStatus)) this.release(note.orderId);
+    this.subscription = await this.notifications.listen(ORDER_STATUS_CHANNEL, {
+      onNotify: (payload) => {
+        const note = parseStatusNotification(payload);
+        if (!note) return;
+        this.notifySubscribers(note.orderId);
+        if (SAGA_OUTCOMES.includes(note.status as OrderStatus)) this.release(note.orderId);
+      },
+      // Anything that changed while we were not listening: wake every waiter and subscriber so it re-reads.
+      onGap: () => {
+        for (const id of [...this.waiters.keys()]) this.release(id);
+        for (const id of [...this.subscribers.keys()]) this.notifySubscribers(id);
+      },
     });
-    client.on('error', (err) => {
-      this.logger.warn({ err }, 'order outcome listener lost its connection; reconnecting');
-      void client.end().catch(() => undefined);
-      this.reconnectLater();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${ORDER_STATUS_CHANNEL}`);
-    this.client = client;
-    // Anything that changed while we were not listening: wake every waiter and subscriber so it re-reads.
-    for (const id of [...this.waiters.keys()]) this.release(id);
-    for (const id of [...this.subscribers.keys()]) this.notifySubscribers(id);
-  }
-
-  private reconnectLater(): void {
-    this.client = undefined;
-    if (this.stopped) return;
-    setTimeout(() => {
-      this.connect().catch(() => this.reconnectLater());
-    }, 500).unref();
   }
 
   /** Registers interest before the saga can end; the returned promise resolves on outcome or timeout. */
@@ -101,8 +83,7 @@ export class OrderOutcomeWaiter {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     for (const id of [...this.waiters.keys()]) this.release(id);
-    await this.client?.end().catch(() => undefined);
+    await this.subscription?.close();
   }
 }

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
-import type { PgDatabase } from '@saga/postgres';
+import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { PaymentCommandsHandler, type WalletAnswers } from './payment-commands.handler';
 import type { PaymentEnv } from './payment.config';
@@ -14,25 +14,28 @@ export const SERVICE = 'payment';
 
 export interface RunningPayment {
   app: NestFastifyApplication;
-  db: PgDatabase;
+  db: Database;
   reconciler: ReversalReconciler;
   readiness: Readiness;
-  /** Stops consuming, the reconciler and the relay, closes HTTP and the pool (not the broker). */
+  /** Stops consuming, the reconciler and the relay, closes HTTP (not the database or the broker: the caller owns them). */
   stop(): Promise<void>;
 }
 
+export interface PaymentDeps {
+  env: PaymentEnv;
+  logger: Logger;
+  /** The service's own database (PostgreSQL or a PGlite schema); migrated here. */
+  db: Database;
+  broker: MessageBroker;
+}
+
 /**
- * Database + migrations → HTTP → relay + reconciler + consumer → ready. Used by main.ts and the
- * integration test (which passes its own broker and private topics).
+ * Migrations → HTTP → relay + reconciler + consumer → ready. The one wiring of the service: main.ts
+ * (pg + Kafka), the embedded runner (PGlite + in-process log) and the integration test use it.
  */
-export async function startPayment(env: PaymentEnv, logger: Logger, broker: MessageBroker): Promise<RunningPayment> {
+export async function startPayment({ env, logger, db, broker }: PaymentDeps): Promise<RunningPayment> {
   const readiness = new Readiness(['db', 'consumer']);
-  const db = await openServiceDatabase({
-    serverUrl: env.DATABASE_URL,
-    name: env.DB_NAME,
-    migrations: [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS],
-    poolSize: env.DB_POOL_SIZE,
-  });
+  await migrate(db, [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS]);
   readiness.markReady('db');
   const app = await startHttpApp({ service: SERVICE, module: PaymentModule.register(db), port: env.PORT, host: env.HOST, logger, readiness });
 
@@ -72,7 +75,6 @@ export async function startPayment(env: PaymentEnv, logger: Logger, broker: Mess
     await reconciler.stop();
     await relay.stop();
     await app.close();
-    await db.close();
     throw err;
   }
   readiness.markReady('consumer');
@@ -91,7 +93,6 @@ export async function startPayment(env: PaymentEnv, logger: Logger, broker: Mess
       await reconciler.stop();
       await relay.stop();
       await app.close();
-      await db.close();
     },
   };
 }

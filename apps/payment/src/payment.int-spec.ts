@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { dlqTopic, type Envelope, type MessageType, type PayloadOf } from '@saga/contracts';
 import { InMemoryBroker, KafkaBroker, newEnvelope, toTopic, type MessageBroker, type Subscription } from '@saga/messaging';
-import { brokerList, createLogger, loadConfig } from '@saga/nest-kit';
-import { dropDatabase } from '@saga/postgres';
+import { brokerList, createLogger, loadConfig, openServiceDatabase } from '@saga/nest-kit';
+import { dropDatabase, type Database } from '@saga/postgres';
 import { createPrivateTopics, eventually } from '@saga/testing';
 import { startPayment, type RunningPayment } from './payment.app';
 import { PaymentEnvSchema } from './payment.config';
@@ -45,6 +45,7 @@ describe('payment service (real PostgreSQL + Kafka + wallet process)', () => {
   let wallet: Awaited<ReturnType<typeof startWalletProcess>>;
   let proxy: Awaited<ReturnType<typeof startFaultyProxy>>;
   let payment: RunningPayment;
+  let db: Database;
   let base: string;
 
   before(async () => {
@@ -66,11 +67,13 @@ describe('payment service (real PostgreSQL + Kafka + wallet process)', () => {
     await listen.ready;
     wallet = await startWalletProcess(walletDb);
     proxy = await startFaultyProxy(wallet.url);
-    payment = await startPayment(loadConfig(PaymentEnvSchema, { ...baseEnv, WALLET_URL: proxy.url }), logger, broker);
+    db = await openServiceDatabase({ serverUrl: env0.DATABASE_URL, name: env0.DB_NAME });
+    payment = await startPayment({ env: loadConfig(PaymentEnvSchema, { ...baseEnv, WALLET_URL: proxy.url }), logger, db, broker });
     base = `http://127.0.0.1:${(payment.app.getHttpServer().address() as AddressInfo).port}`;
   });
   after(async () => {
     await payment?.stop();
+    await db?.close();
     await listen?.close();
     await broker.close();
     await proxy?.close();

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { openServiceDatabase, Readiness, startHttpApp } from '@saga/nest-kit';
-import type { PgDatabase } from '@saga/postgres';
+import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { WalletEnv } from './wallet.config';
 import { WALLET_MIGRATIONS } from './wallet.migrations';
@@ -12,21 +12,26 @@ export const SERVICE = 'wallet';
 
 export interface RunningWallet {
   app: NestFastifyApplication;
-  db: PgDatabase;
+  db: Database;
   readiness: Readiness;
-  /** Closes HTTP, then the pool. */
+  /** Closes HTTP (not the database: the caller owns it). */
   stop(): Promise<void>;
 }
 
-/** Database + migrations + seed → HTTP → ready. Used by main.ts and by the integration test. */
-export async function startWallet(env: WalletEnv, logger: Logger): Promise<RunningWallet> {
+export interface WalletDeps {
+  env: WalletEnv;
+  logger: Logger;
+  /** The service's own database (PostgreSQL or a PGlite schema); migrated here. */
+  db: Database;
+}
+
+/**
+ * Migrations + seed → HTTP → ready. The one wiring of the service: main.ts (pg), the embedded runner
+ * (PGlite) and the integration test use it.
+ */
+export async function startWallet({ env, logger, db }: WalletDeps): Promise<RunningWallet> {
   const readiness = new Readiness(['db']);
-  const db = await openServiceDatabase({
-    serverUrl: env.DATABASE_URL,
-    name: env.DB_NAME,
-    migrations: WALLET_MIGRATIONS,
-    poolSize: env.DB_POOL_SIZE,
-  });
+  await migrate(db, WALLET_MIGRATIONS);
   const seeded = await seedWallets(db);
   if (seeded > 0) logger.info({ seeded }, 'seed wallets created');
   const app = await startHttpApp({
@@ -48,7 +53,6 @@ export async function startWallet(env: WalletEnv, logger: Logger): Promise<Runni
       stopped = true;
       readiness.markNotReady('db', 'shutting down');
       await app.close();
-      await db.close();
     },
   };
 }

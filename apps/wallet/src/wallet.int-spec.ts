@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, loadConfig } from '@saga/nest-kit';
-import { dropDatabase } from '@saga/postgres';
+import { createLogger, loadConfig, openServiceDatabase } from '@saga/nest-kit';
+import { dropDatabase, type Database } from '@saga/postgres';
 import { startWallet, type RunningWallet } from './wallet.app';
 import { WalletEnvSchema } from './wallet.config';
 import { seedWallets } from './wallet.seed';
@@ -13,14 +13,17 @@ const env = loadConfig(WalletEnvSchema, { ...process.env, PORT: '0', DB_NAME: db
 
 describe('wallet service (real PostgreSQL)', () => {
   let wallet: RunningWallet;
+  let db: Database;
   let base: string;
 
   before(async () => {
-    wallet = await startWallet(env, createLogger('wallet', 'silent'));
+    db = await openServiceDatabase({ serverUrl: env.DATABASE_URL, name: env.DB_NAME });
+    wallet = await startWallet({ env, logger: createLogger('wallet', 'silent'), db });
     base = `http://127.0.0.1:${(wallet.app.getHttpServer().address() as AddressInfo).port}`;
   });
   after(async () => {
     await wallet?.stop();
+    await db?.close();
     await dropDatabase(env.DATABASE_URL, dbName);
   });
 

@@ -1,15 +1,17 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
- * A pino logger writing JSON lines that carry `"service"`.
+ * A pino logger writing JSON lines that carry `"service"`, to stdout or to `destination` (e.g. a
+ * runner hosting several services in one process prefixes each service's lines).
  *
  * @example
  * const logger = createLogger('wallet', 'info');
  * logger.info({ orderId }, 'debit applied');
  */
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({ level, base: { service, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options = { level, base: { service, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 /**

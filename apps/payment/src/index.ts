@@ -1,0 +1,4 @@
+// The package entry (no side effects): the service's start function and configuration, for runners
+// that host it in their own process (tools/embedded). `dist/main.js` is the service's own process.
+export * from './payment.app';
+export * from './payment.config';
