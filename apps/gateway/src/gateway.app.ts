@@ -11,12 +11,14 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { bearerToken, decide, isPublic } from './auth/access-rules';
+import { takeRequestQueryToken } from './auth/query-token';
 import { UserDirectory, type Principal } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
 import type { GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { openApiDocument } from './openapi/openapi.document';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
+import { registerWebUi } from './web/web-ui';
 
 export const SERVICE = 'gateway';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -88,7 +90,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       void reply.header(REQUEST_ID_HEADER, id);
       const ctx: RequestContext = { id, startedAt: performance.now(), principal: undefined, tokenError: undefined };
       contexts.set(req, ctx);
-      const token = bearerToken(req.headers.authorization);
+      const token = bearerToken(req.headers.authorization) ?? takeRequestQueryToken(req);
       if (token === undefined) return;
       try {
         ctx.principal = await tokens.verify(token);
@@ -142,6 +144,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     for (const route of UPSTREAM_ROUTES) {
       fastify.all(route.path, (req, reply) => proxy(route, req, reply));
     }
+    await registerWebUi(fastify, logger);
   };
 
   async function ownerOf(orderId: string, requestId: string): Promise<{ status: number; customerId?: string }> {
