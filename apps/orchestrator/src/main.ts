@@ -4,6 +4,7 @@ import { brokerList, createLogger, loadConfig, openServiceDatabase, Readiness, r
 import type { Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import { v7 } from 'uuid';
+import { deadLetters } from './dead-letters/dead-letters.wiring';
 import { OrchestratorEnvSchema } from './orchestrator.config';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
 import { OrchestratorModule } from './orchestrator.module';
@@ -46,12 +47,13 @@ runService(async () => {
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
   const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
   const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
+  const dlq = deadLetters({ broker, db, relay, topics: env.DEAD_LETTER_TOPICS, groupId: env.KAFKA_GROUP_ID, logger });
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
   let subscription: Subscription | null = null;
 
   const app = await startHttpApp({
     service: SERVICE,
-    module: OrchestratorModule.register(sagas),
+    module: OrchestratorModule.register(sagas, dlq.service),
     port: env.PORT,
     host: env.HOST,
     logger,
@@ -70,7 +72,8 @@ runService(async () => {
     concurrency: env.CONSUMER_CONCURRENCY,
   });
   subscription = consumer;
-  await consumer.ready;
+  const dlqSubscription = await dlq.start();
+  await Promise.all([consumer.ready, dlqSubscription.ready]);
   timers.start();
   readiness.markReady('kafka');
   logger.info({ port: env.PORT }, 'orchestrator ready');
@@ -80,6 +83,7 @@ runService(async () => {
       readiness.markNotReady('kafka', 'shutting down');
       await timers.stop();
       await subscription?.close();
+      await dlqSubscription.close();
       await relay.stop();
       await app.close();
       await broker.close();
