@@ -31,7 +31,8 @@ export interface Wallet {
 
 export interface WalletTransaction {
   id: string;
-  type: 'DEPOSIT' | 'WITHDRAWAL' | 'PAYMENT' | 'REFUND';
+  /** The wallet's ledger: a payment is a DEBIT, its compensation a REFUND. */
+  type: 'DEPOSIT' | 'WITHDRAWAL' | 'DEBIT' | 'REFUND';
   amount: number;
   currency: string;
   description: string | null;

@@ -105,7 +105,8 @@ function MarkerShape({ m, x, y }: { m: Marker; x: number; y: number }) {
       );
     case 'operator':
       return (
-        <path d={`M${x} ${y - 7} L${x + 6} ${y} L${x} ${y + 7} L${x - 6} ${y} Z`} fill="#7c3aed">
+        // Above the row: an operator action shares its instant with the failure or re-send it causes.
+        <path d={`M${x} ${y - 20} L${x + 5} ${y - 13} L${x} ${y - 6} L${x - 5} ${y - 13} Z`} fill="#7c3aed">
           {title}
         </path>
       );

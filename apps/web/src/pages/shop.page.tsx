@@ -2,6 +2,7 @@ import { api } from '../api/http';
 import type { Product } from '../api/types';
 import { useCart } from '../cart';
 import { useApi } from '../components/use-api';
+import { useInterval } from '../components/use-interval';
 import { ErrorNotice, Link, money, PageTitle, Spinner } from '../components/ui';
 import { PATHS } from '../routes';
 
@@ -9,6 +10,7 @@ import { PATHS } from '../routes';
 export function ShopPage() {
   const [products, reload] = useApi((signal) => api<Product[]>('GET', '/api/products', undefined, { signal }), []);
   const cart = useCart();
+  useInterval(() => void reload(), 10_000);
 
   return (
     <section>

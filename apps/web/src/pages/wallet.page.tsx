@@ -101,10 +101,10 @@ export function WalletPage() {
                 {ledger.data.map((t) => (
                   <tr key={t.id}>
                     <td>{dateTime(t.createdAt)}</td>
-                    <td>{t.type}</td>
+                    <td>{t.type === 'DEBIT' ? 'PAYMENT' : t.type}</td>
                     <td>{t.description ?? t.reference ?? '—'}</td>
-                    <td className={`num ${t.type === 'PAYMENT' || t.type === 'WITHDRAWAL' ? 'debit' : 'credit'}`}>
-                      {t.type === 'PAYMENT' || t.type === 'WITHDRAWAL' ? '−' : '+'}
+                    <td className={`num ${t.type === 'DEBIT' || t.type === 'WITHDRAWAL' ? 'debit' : 'credit'}`}>
+                      {t.type === 'DEBIT' || t.type === 'WITHDRAWAL' ? '−' : '+'}
                       {money(t.amount, t.currency)}
                     </td>
                   </tr>

@@ -106,7 +106,8 @@ export function SagaPage({ sagaId }: { sagaId: string }) {
             </div>
           )}
         </div>
-        {!canRetry && !canCancel ? <p className="muted">The saga has ended: no action applies.</p> : null}
+        {s.status === 'COMPENSATING' ? <p className="muted">The saga is compensating. If a compensation keeps failing it becomes COMPENSATION_FAILED, and retry applies.</p> : null}
+        {s.status === 'COMPLETED' || s.status === 'COMPENSATED' ? <p className="muted">The saga has ended: no action applies.</p> : null}
         {error ? <ErrorNotice title="The action was refused." error={error} /> : null}
         {done ? (
           <p className="notice notice-ok" role="status">
