@@ -123,7 +123,7 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     await p.page.getByLabel('Amount (USD)').first().fill('10');
     await p.page.getByRole('button', { name: 'Deposit', exact: true }).click();
     await p.page.getByTestId('wallet-balance').getByText('$4,010.01').waitFor();
-    await p.page.getByTestId('ledger').getByText('DEPOSIT', { exact: true }).waitFor();
+    await p.page.getByTestId('ledger').getByRole('cell', { name: '+$10.00' }).waitFor();
     await p.screenshot('wallet');
     assert.equal(await balance(stack, 'CUS_0001'), 4010.01);
     noErrors(p);
@@ -250,6 +250,9 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
       orderId = created.body.id;
       // The pay call waits for the outcome (or 202): not awaited, the saga is what we watch.
       const paying = request('POST', `${gw}/api/orders/${orderId}/payment`, undefined, auth).catch(() => undefined);
+      // Wait (API) until the saga waits for the payment that cannot come, then act in the UI.
+      const op = (await request('POST', `${gw}/api/auth/login`, { username: 'operator', password: 'operator-pass' })).body.token as string;
+      await eventually(async () => (await request('GET', `${gw}/api/sagas/${orderId}`, undefined, { authorization: `Bearer ${op}` })).body?.currentStep === 'processPayment', 30_000, 100);
       await operator.page.goto(`/operator/sagas/${orderId}`);
       await operator.page.getByText('processPayment (attempt 1)').waitFor({ timeout: 30_000 });
       await operator.page.getByRole('button', { name: 'Cancel saga' }).click();
