@@ -92,6 +92,11 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     await signIn(p, 'CUS_0001', 'cus_0001-pass', /Catalog/);
     await p.page.getByTestId('stock-P001').getByText('1 in stock').waitFor();
     await p.screenshot('catalog');
+    // Responsive: on a phone-sized screen nothing overflows sideways.
+    await p.page.setViewportSize({ width: 390, height: 844 });
+    assert.ok(await p.page.evaluate(() => document.documentElement.scrollWidth <= 390), 'the catalog fits 390 px');
+    await p.screenshot('catalog-mobile');
+    await p.page.setViewportSize({ width: 1280, height: 900 });
     const before = await balance(stack, 'CUS_0001');
     placedOrderId = await addToCartAndOrder(p, 'Laptop');
     assert.equal(await p.page.getByTestId('order-amount').innerText(), '$999.99');
@@ -130,13 +135,19 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
   });
 
   it('insufficient funds: shows the reason, the order FAILED, the balance unchanged', async () => {
+    // Keyboard only: the sign-in form submits on Enter; the pay button is reached and pressed by keyboard.
     const p = await open();
-    await signIn(p, 'CUS_0004', 'cus_0004-pass', /Catalog/);
+    await p.page.goto('/sign-in');
+    await p.page.getByLabel('Customer id or user name').fill('CUS_0004');
+    await p.page.getByLabel('Password').fill('cus_0004-pass');
+    await p.page.getByLabel('Password').press('Enter');
+    await p.page.getByRole('heading', { level: 1, name: 'Catalog' }).waitFor();
     await addToCartAndOrder(p, 'Headphones');
     assert.equal(await p.page.getByTestId('wallet-balance').innerText(), '$100.00');
     await p.page.getByText('The balance is below the amount').waitFor();
     p.expectHttpError({ status: 402, url: /\/payment$/ });
-    await p.page.getByRole('button', { name: 'Pay $149.99' }).click();
+    await p.page.getByRole('button', { name: 'Pay $149.99' }).focus();
+    await p.page.keyboard.press('Enter');
     const outcome = p.page.getByTestId('outcome');
     await outcome.getByText('Insufficient funds:', { exact: true }).waitFor({ timeout: 30_000 });
     assert.match(await p.page.getByTestId('failure-reason').innerText(), /insufficient funds/i);

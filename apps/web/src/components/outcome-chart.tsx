@@ -13,7 +13,8 @@ const SERIES = [
 export function OutcomeChart({ buckets }: { buckets: readonly OutcomeBucket[] }) {
   const totals = buckets.map((b) => b.COMPLETED + b.COMPENSATED + b.COMPENSATION_FAILED);
   const max = Math.max(1, ...totals);
-  const niceMax = max <= 5 ? 5 : Math.ceil(max / 5) * 5;
+  // An even top (4, 10, 20 …) so the middle grid line is a whole number.
+  const niceMax = max <= 4 ? 4 : Math.ceil(max / 10) * 10;
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
   const bw = plotW / Math.max(1, buckets.length);
