@@ -54,6 +54,8 @@ export interface WatchedPage {
   /** Allows one more HTTP error answer (e.g. the 402 of a payment the test expects to be refused). */
   expectHttpError(e: ExpectedHttpError): void;
   screenshot(name: string): Promise<void>;
+  /** A screenshot of one element only (small enough for the README). */
+  screenshotOf(selector: string, name: string): Promise<void>;
 }
 
 /** A new browser context (own cookies and storage: one user) whose page records console errors. */
@@ -84,6 +86,9 @@ export async function watchedPage(browser: Browser, baseURL: string, viewport = 
     expectHttpError: (e) => expected.push(e),
     screenshot: async (name) => {
       await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+    },
+    screenshotOf: async (selector, name) => {
+      await page.locator(selector).first().screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
     },
   };
 }

@@ -112,6 +112,7 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     assert.deepEqual(await p.page.locator('.steps li').evaluateAll((els) => els.map((e) => e.getAttribute('data-state'))), ['done', 'done', 'done', 'done']);
     await p.page.getByTestId('wallet-balance').getByText('$4,000.01').waitFor();
     await p.screenshot('payment-placed');
+    await p.screenshotOf('.card:has(.steps)', 'payment-progress-card');
     assert.equal(await balance(stack, 'CUS_0001'), Math.round((before - 999.99) * 100) / 100);
 
     // Order history: status, status history.
@@ -202,6 +203,7 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     assert.equal(await timeline.locator('circle[fill="#fff"]').count(), 5, 'one command marker per step');
     await operator.page.getByTestId('saga-history').getByText('COMPLETED', { exact: true }).waitFor();
     await operator.screenshot('operator-saga-timeline');
+    await operator.screenshotOf('.card:has([data-testid="saga-timeline"])', 'operator-saga-timeline-card');
 
     // The failed one: reserveStock failed, the first step compensated.
     await operator.page.goto(`/operator/sagas/${outOfStockOrderId}`);
