@@ -141,10 +141,12 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     await fastify.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
     await fastify.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
     fastify.get('/api/openapi.json', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(document));
+    // Before the proxy routes: an awaited register flushes Fastify's pending routes, and the proxy
+    // routes must stay pending until Nest has set its error handler (bad JSON → 400 VALIDATION_FAILED).
+    await registerWebUi(fastify, logger);
     for (const route of UPSTREAM_ROUTES) {
       fastify.all(route.path, (req, reply) => proxy(route, req, reply));
     }
-    await registerWebUi(fastify, logger);
   };
 
   async function ownerOf(orderId: string, requestId: string): Promise<{ status: number; customerId?: string }> {
