@@ -46,7 +46,7 @@ export async function registerWebUi(fastify: FastifyInstance, logger: Logger, ro
     index: false,
     decorateReply: true,
     setHeaders: (res, path) => {
-      void res.header('cache-control', path.includes(join('dist', 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      void res.header('cache-control', path.startsWith(join(root, 'assets')) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   for (const route of WEB_ROUTES) {
