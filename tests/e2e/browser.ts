@@ -5,11 +5,11 @@
  * test fails on any, except the HTTP error answers it expects (a 402 of a refused payment is shown
  * by Chromium as "Failed to load resource").
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../tools/kafka/kafka.ts';
+import { ensureDebianPackage } from './system-packages.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(REPO_ROOT, '.data/screenshots');
@@ -18,26 +18,15 @@ export const SCREENSHOT_DIR = join(REPO_ROOT, '.data/screenshots');
 // adds --headless and a new empty --user-data-dir of its own for every launch.
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-function run(cmd: string, args: string[]): number {
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return r.status ?? 1;
-}
-
-/** Installs Debian's chromium when it is missing (apt-get update only if the first try fails). */
-export function ensureChromium(): void {
-  if (existsSync(CHROMIUM)) return;
-  console.log(`[web-ui] ${CHROMIUM} is missing: apt-get install -y chromium`);
-  if (run('apt-get', ['install', '-y', 'chromium']) !== 0) {
-    run('apt-get', ['update']);
-    if (run('apt-get', ['install', '-y', 'chromium']) !== 0) throw new Error('could not install chromium with apt-get (root and Debian packages needed)');
-  }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is still missing after apt-get install chromium`);
+/** Installs Debian's chromium when it is missing (see system-packages.ts). */
+export function ensureChromium(): string {
+  return ensureDebianPackage(CHROMIUM, 'chromium');
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  ensureChromium();
+  const executablePath = ensureChromium();
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  return chromium.launch({ executablePath, headless: true, args: FLAGS });
 }
 
 /** An HTTP error answer the test provokes on purpose (method + URL pattern + status). */
