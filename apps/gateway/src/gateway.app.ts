@@ -11,6 +11,7 @@ import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { bearerToken, decide, isPublic } from './auth/access-rules';
+import { takeRequestQueryToken } from './auth/query-token';
 import { UserDirectory, type Principal } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
 import type { GatewayEnv } from './gateway.config';
@@ -19,6 +20,7 @@ import { openApiDocument } from './openapi/openapi.document';
 import { newTraceparent, traceHeaders, tracingEnabled } from '@saga/telemetry';
 import { isConnectionFailure, mayRetryElsewhere, UpstreamPool } from './upstream-pool';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
+import { registerWebUi } from './web/web-ui';
 
 export const SERVICE = 'gateway';
 
@@ -92,7 +94,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       if (!tracingEnabled() && typeof req.headers.traceparent !== 'string') req.headers.traceparent = newTraceparent();
       const ctx: RequestContext = { id, principal: undefined, tokenError: undefined };
       contexts.set(req.raw, ctx);
-      const token = bearerToken(req.headers.authorization);
+      const token = bearerToken(req.headers.authorization) ?? takeRequestQueryToken(req);
       if (token === undefined) return;
       try {
         ctx.principal = await tokens.verify(token);
@@ -129,6 +131,9 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     await fastify.register(fastifySwagger, { mode: 'static', specification: { document: document as never } });
     await fastify.register(fastifySwaggerUi, { routePrefix: '/api/docs' });
     fastify.get('/api/openapi.json', async (_req, reply) => reply.header('content-type', 'application/json; charset=utf-8').send(document));
+    // Before the proxy routes: an awaited register flushes Fastify's pending routes, and the proxy
+    // routes must stay pending until Nest has set its error handler (bad JSON → 400 VALIDATION_FAILED).
+    await registerWebUi(fastify, logger);
     for (const route of UPSTREAM_ROUTES) {
       fastify.all(route.path, (req, reply) => proxy(route, req, reply));
     }

@@ -28,6 +28,8 @@ export const UPSTREAM_ROUTES: readonly UpstreamRoute[] = [
   { path: '/api/payments', upstream: 'payment' },
   { path: '/api/sagas', upstream: 'orchestrator' },
   { path: '/api/sagas/*', upstream: 'orchestrator' },
+  { path: '/api/dead-letters', upstream: 'orchestrator' },
+  { path: '/api/dead-letters/*', upstream: 'orchestrator' },
 ];
 
 /** Environment variable holding each upstream's base URL. */

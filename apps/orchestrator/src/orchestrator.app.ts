@@ -5,6 +5,7 @@ import { migrate, type Database, type Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { Logger } from 'pino';
 import { v7 } from 'uuid';
+import { deadLetters } from './dead-letters/dead-letters.wiring';
 import type { OrchestratorEnv } from './orchestrator.config';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
 import { OrchestratorModule } from './orchestrator.module';
@@ -59,10 +60,11 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
   const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
   const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
+  const dlq = deadLetters({ broker, db, relay, topics: env.DEAD_LETTER_TOPICS, groupId: env.KAFKA_GROUP_ID, logger });
 
   const app = await startHttpApp({
     service: SERVICE,
-    module: OrchestratorModule.register(sagas),
+    module: OrchestratorModule.register(sagas, dlq.service),
     port: env.PORT,
     host: env.HOST,
     logger,
@@ -70,6 +72,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
   });
   relay.start();
   let subscription: Subscription | undefined;
+  let dlqSubscription: Subscription | undefined;
   try {
     subscription = await startTransactionalConsumer({
       broker,
@@ -83,8 +86,11 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
       afterCommit: handler.afterCommit,
       concurrency: env.CONSUMER_CONCURRENCY,
     });
-    await subscription.ready;
+    dlqSubscription = await dlq.start();
+    await Promise.all([subscription.ready, dlqSubscription.ready]);
   } catch (err) {
+    await subscription?.close();
+    await dlqSubscription?.close();
     await relay.stop();
     await app.close();
     throw err;
@@ -102,6 +108,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
       readiness.markNotReady('kafka', 'shutting down');
       await timers.stop();
       await subscription?.close();
+      await dlqSubscription?.close();
       await relay.stop();
       await app.close();
     },

@@ -1,4 +1,4 @@
-import { TOPICS } from '@saga/contracts';
+import { allTopics, TOPICS } from '@saga/contracts';
 import { BaseEnvSchema, DbNameSchema } from '@saga/nest-kit';
 import { z } from 'zod';
 
@@ -27,6 +27,12 @@ export const OrchestratorEnvSchema = BaseEnvSchema.extend({
   /** Where saga-starting order events and participants' replies are read from. */
   ORDER_EVENTS_TOPIC: z.string().min(1).default(TOPICS.orderEvents),
   REPLIES_TOPIC: z.string().min(1).default(TOPICS.orchestratorReplies),
+  /** Dead-letter topics read into the dead_letters table (comma separated; default every `*.dlq` of DESIGN §4). */
+  DEAD_LETTER_TOPICS: z
+    .string()
+    .default(allTopics().filter((t) => t.name.endsWith('.dlq')).map((t) => t.name).join(','))
+    .transform((v) => v.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
+    .pipe(z.array(z.string()).min(1, 'needs at least one topic')),
   TIMER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnvSchema>;

@@ -37,4 +37,35 @@ export const ORCHESTRATOR_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    name: '20261201100000_create_dead_letters',
+    up: `
+      -- every message of a *.dlq topic, read by the dead-letter collector; one row per DLQ record
+      -- (its position is the idempotency key: a malformed letter may have no valid message id)
+      CREATE TABLE dead_letters (
+        id bigserial PRIMARY KEY,
+        dlq_topic text NOT NULL,
+        dlq_partition int NOT NULL,
+        dlq_offset bigint NOT NULL,
+        original_topic text NOT NULL,
+        message_key text NOT NULL,
+        message_id text,
+        message_type text,
+        saga_id text,
+        reason text NOT NULL,
+        error text NOT NULL,
+        consumer_group text,
+        failed_at timestamptz,
+        envelope jsonb NOT NULL,
+        headers jsonb NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        replayed_at timestamptz,
+        replay_message_id text,
+        UNIQUE (dlq_topic, dlq_partition, dlq_offset)
+      );
+      CREATE INDEX dead_letters_received_idx ON dead_letters (received_at DESC, id DESC);
+      -- the operator chart: sagas ended per second by outcome, over the last minutes
+      CREATE INDEX saga_history_outcome_at_idx ON saga_history (at) WHERE event IN ('COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED');
+    `,
+  },
 ];

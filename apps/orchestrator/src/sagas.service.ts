@@ -1,8 +1,8 @@
 import { AppError, ErrorCode } from '@saga/contracts';
 import { enqueueOutbox } from '@saga/messaging';
 import type { Database, Queryable } from '@saga/postgres';
-import type { SagaEngine, SagaStatus } from '@saga/saga';
-import type { SagaQueryRepository } from './postgres/saga-query.repository';
+import type { SagaEngine, SagaEvent } from '@saga/saga';
+import type { SagaListFilter, SagaQueryRepository } from './postgres/saga-query.repository';
 import { commandMessages } from './saga-commands';
 import { historyView, sagaView, stepTimeline, type SagaView } from './saga.view';
 
@@ -15,7 +15,7 @@ export class SagasService {
     private readonly queries: SagaQueryRepository,
   ) {}
 
-  async list(f: { status?: SagaStatus; type?: string; limit: number; offset: number }) {
+  async list(f: SagaListFilter) {
     const rows = await this.queries.list(f);
     const more = rows.length > f.limit;
     return {
@@ -39,11 +39,31 @@ export class SagasService {
     return { ...sagaView(instance), steps: stepTimeline(def, history), history: history.map(historyView) };
   }
 
-  /** COMPENSATION_FAILED → re-send the stuck compensation; 404 unknown, 409 any other status. */
+  /** Sagas ended per second by outcome over the last `seconds` (the operator's live chart). */
+  async stats(seconds: number) {
+    return { seconds, buckets: await this.queries.outcomesPerSecond(seconds) };
+  }
+
+  /**
+   * Operator retry: a RUNNING saga re-sends its current step's command now; a COMPENSATION_FAILED
+   * one re-sends the stuck compensation. 404 unknown, 409 any other status.
+   */
   async retry(id: string): Promise<SagaView> {
+    const current = await this.queries.get(id);
+    const kind = current?.status === 'RUNNING' ? 'retryStep' : 'retryCompensation';
+    return this.act({ kind, sagaId: id });
+  }
+
+  /** Operator cancel of a RUNNING saga before its pivot: it compensates through the engine. 404 / 409. */
+  async cancel(id: string, reason?: string): Promise<SagaView> {
+    return this.act({ kind: 'cancel', sagaId: id, reason });
+  }
+
+  /** Applies one operator event in a transaction and publishes its commands through the outbox. */
+  private async act(event: SagaEvent): Promise<SagaView> {
     const result = await this.db.transaction(async (tx) => {
-      const [outcome] = await this.engine.apply(tx, [{ kind: 'retryCompensation', sagaId: id }]);
-      if (!outcome.instance) throw new AppError(ErrorCode.NotFound, `saga ${id} not found`);
+      const [outcome] = await this.engine.apply(tx, [event]);
+      if (!outcome.instance) throw new AppError(ErrorCode.NotFound, `saga ${event.sagaId} not found`);
       if (outcome.ignored) throw new AppError(ErrorCode.Conflict, outcome.ignored, { status: outcome.instance.status });
       const messages = commandMessages([outcome], [null]);
       await enqueueOutbox(tx, messages);

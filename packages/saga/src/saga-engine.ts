@@ -1,6 +1,6 @@
 import type { SagaDefinition } from './saga-definition';
 import type { OutgoingCommand, SagaInstance, SagaReply, TransitionResult } from './saga-instance';
-import { onReply, onTimeout, retryCompensation, start, type TransitionContext } from './saga-transitions';
+import { cancel, onReply, onTimeout, retryCompensation, retryStep, start, type TransitionContext } from './saga-transitions';
 import type { Clock } from './ports/clock';
 import type { IdGenerator } from './ports/id-generator';
 import type { SagaHistoryRecord, SagaStore, SagaUpdate } from './ports/saga-store';
@@ -10,7 +10,9 @@ export type SagaEvent =
   | { readonly kind: 'start'; readonly sagaType: string; readonly sagaId: string; readonly data: unknown }
   | { readonly kind: 'reply'; readonly sagaId: string; readonly reply: SagaReply }
   | { readonly kind: 'timeout'; readonly sagaId: string }
-  | { readonly kind: 'retryCompensation'; readonly sagaId: string };
+  | { readonly kind: 'retryCompensation'; readonly sagaId: string }
+  | { readonly kind: 'retryStep'; readonly sagaId: string }
+  | { readonly kind: 'cancel'; readonly sagaId: string; readonly reason?: string };
 
 /** What one event did. `instance` is null only for an event about an unknown saga (then `ignored` says so). */
 export interface SagaEventOutcome {
@@ -118,6 +120,10 @@ export class SagaEngine<Tx> {
         return onTimeout(def, instance, ctx);
       case 'retryCompensation':
         return retryCompensation(def, instance, ctx);
+      case 'retryStep':
+        return retryStep(def, instance, ctx);
+      case 'cancel':
+        return cancel(def, instance, ctx, event.reason);
     }
   }
 }

@@ -71,6 +71,7 @@ export type HistoryEvent =
   | 'COMPENSATION_RETRY'
   | 'COMPENSATION_FAILED'
   | 'OPERATOR_RETRY'
+  | 'OPERATOR_CANCEL'
   | 'COMPLETED'
   | 'COMPENSATED';
 

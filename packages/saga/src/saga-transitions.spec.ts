@@ -332,6 +332,49 @@ describe('place-order shaped saga: compensation retries, COMPENSATION_FAILED, op
   });
 });
 
+describe('place-order shaped saga: operator cancel and step retry', () => {
+  it('a cancel while reserving stock fails the step and compensates it and the steps before, newest first', () => {
+    const saga = givenSaga(placeOrderFixture, { sagaId: ORDER }).startedWith(DATA).whenReply('OrderPaymentPendingMarked', ref);
+    const reserveId = saga.lastCommand.messageId;
+    saga
+      .whenOperatorCancels()
+      .expectHistory('OPERATOR_CANCEL', 'STEP_FAILED', 'COMPENSATION_SENT')
+      .expectCommand(RELEASE) // reserveStock is compensateOnTimeout: its outcome is unknown
+      .expectStatus('COMPENSATING')
+      .expectFailure({ code: 'CANCELED_BY_OPERATOR', step: 'reserveStock' });
+    // The reservation's late reply is ignored; the saga goes on compensating.
+    saga.whenReply('StockReserved', ref, { to: reserveId }).expectIgnored('late or duplicate');
+    saga
+      .whenReply('StockReleased', ref)
+      .expectCommand(failOrder('CANCELED_BY_OPERATOR', 'canceled by an operator during reserveStock'))
+      .whenReply('OrderFailed', ref)
+      .expectStatus('COMPENSATED');
+  });
+
+  it('a cancel during a step without compensateOnTimeout compensates only the earlier steps, with the given reason', () => {
+    awaitingPayment()
+      .whenOperatorCancels('customer asked')
+      .expectCommand(RELEASE)
+      .expectFailure({ code: 'CANCELED_BY_OPERATOR', reason: 'customer asked', step: 'processPayment' });
+  });
+
+  it('a cancel is refused past the pivot and for a saga that is not RUNNING', () => {
+    const placed = awaitingPayment().whenReply('PaymentCompleted', { orderId: ORDER, paymentId: 'pay-1' }).expectCommand(CONFIRM);
+    placed.whenOperatorCancels().expectIgnored('past its pivot');
+    const compensating = awaitingPayment().whenReply('PaymentFailed', { orderId: ORDER, code: 'INSUFFICIENT_FUNDS', reason: 'poor' });
+    compensating.whenOperatorCancels().expectIgnored('only a RUNNING saga');
+  });
+
+  it('a step retry re-sends the current command as a new attempt; the earlier attempt\'s reply still counts', () => {
+    const saga = givenSaga(placeOrderFixture, { sagaId: ORDER }).startedWith(DATA);
+    const first = saga.lastCommand.messageId;
+    saga.whenOperatorRetriesStep().expectHistory('OPERATOR_RETRY', 'RETRY').expectCommand(MARK);
+    assert.equal(saga.instance.attempt, 2);
+    saga.whenReply('OrderPaymentPendingMarked', ref, { to: first }).expectCommand(RESERVE);
+    awaitingPayment().whenReply('PaymentFailed', { orderId: ORDER, code: 'INSUFFICIENT_FUNDS', reason: 'poor' }).whenOperatorRetriesStep().expectIgnored('only a RUNNING step');
+  });
+});
+
 describe('versions', () => {
   it('start is version 1 and every applied transition adds exactly 1; ignored events add nothing', () => {
     const saga = givenSaga(placeOrderFixture, { sagaId: ORDER }).startedWith(DATA);

@@ -180,6 +180,57 @@ export function retryCompensation<D>(
   return t.done();
 }
 
+/** Failure code of a saga an operator canceled. */
+export const CANCELED_BY_OPERATOR = 'CANCELED_BY_OPERATOR';
+
+/**
+ * Operator action for a RUNNING step that seems stuck (e.g. waiting out a long deadline): re-sends
+ * the step's command now as a new attempt; replies to the earlier attempts still count. Ignored for
+ * any other status (an HTTP layer answers 409).
+ *
+ * @example
+ * const r = retryStep(def, instance, { now, ids });
+ * if (r.ignored) throw new AppError(ErrorCode.Conflict, r.ignored);
+ */
+export function retryStep<D>(def: SagaDefinition<D>, instance: SagaInstance<D>, ctx: TransitionContext): TransitionResult<D> {
+  if (instance.status !== 'RUNNING') {
+    return ignore(instance, `saga ${instance.id} is ${instance.status}; only a RUNNING step can be retried`);
+  }
+  const step = def.step(instance.currentStep);
+  const t = new Transition(def, instance, ctx);
+  t.log('OPERATOR_RETRY', step.name, { attempt: instance.attempt + 1 });
+  t.sendStep(step, instance.attempt + 1, true);
+  return t.done();
+}
+
+/**
+ * Operator cancel of a saga in flight: the current step fails with {@link CANCELED_BY_OPERATOR} and
+ * the saga compensates exactly as after a timeout (a step whose outcome is unknown and that is marked
+ * `compensateOnTimeout` is compensated too; late replies to it are ignored). Refused once the saga is
+ * past its pivot (a `retryUntilSuccess` step: the payment is taken and the saga must complete) and
+ * for a saga that is not RUNNING.
+ *
+ * @example
+ * const r = cancel(def, instance, { now, ids }, 'customer called');
+ * if (r.ignored) throw new AppError(ErrorCode.Conflict, r.ignored);
+ */
+export function cancel<D>(def: SagaDefinition<D>, instance: SagaInstance<D>, ctx: TransitionContext, reason?: string): TransitionResult<D> {
+  if (instance.status !== 'RUNNING') {
+    return ignore(instance, `saga ${instance.id} is ${instance.status}; only a RUNNING saga can be canceled`);
+  }
+  const step = def.step(instance.currentStep);
+  if (step.retryUntilSuccess) {
+    return ignore(instance, `saga ${instance.id} is past its pivot (step ${step.name}): it can only complete`);
+  }
+  const t = new Transition(def, instance, ctx);
+  t.log('OPERATOR_CANCEL', step.name, { attempt: instance.attempt });
+  t.fail(
+    { code: CANCELED_BY_OPERATOR, reason: reason ?? `canceled by an operator during ${step.name}`, step: step.name },
+    step.compensateOnTimeout ? step.index : step.index - 1,
+  );
+  return t.done();
+}
+
 function ignore<D>(instance: SagaInstance<D>, reason: string): TransitionResult<D> {
   return { instance, commands: [], history: [], ignored: reason };
 }

@@ -42,6 +42,23 @@ const schemas: Record<string, Json> = {
     example: { code: 'OUT_OF_STOCK', message: 'P001 is not available' },
   },
   Login: fromZod(LoginSchema),
+  DeadLetter: {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      originalTopic: { type: 'string' },
+      dlqTopic: { type: 'string' },
+      key: { type: 'string' },
+      messageId: { type: ['string', 'null'] },
+      messageType: { type: ['string', 'null'] },
+      sagaId: { type: ['string', 'null'] },
+      reason: { type: 'string', enum: ['malformed', 'poison', 'failed', 'unknown'] },
+      error: { type: 'string' },
+      receivedAt: { type: 'string', format: 'date-time' },
+      replayedAt: { type: ['string', 'null'], format: 'date-time' },
+      replayMessageId: { type: ['string', 'null'] },
+    },
+  },
   LoginResult: {
     type: 'object',
     required: ['token', 'role', 'sub'],
@@ -311,7 +328,13 @@ const paths: Record<string, Json> = {
     get: {
       tags: ['operator'],
       summary: 'operator: saga instances',
-      parameters: [queryParam('status', { type: 'string' }), queryParam('type', { type: 'string' }), ...page],
+      parameters: [
+        queryParam('status', { type: 'string' }),
+        queryParam('type', { type: 'string' }),
+        queryParam('minAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at least this long ago (e.g. stuck RUNNING sagas)'),
+        queryParam('maxAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at most this long ago'),
+        ...page,
+      ],
       responses: { '200': ok('sagas', { type: 'array', items: ref('Saga') }), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
@@ -321,9 +344,50 @@ const paths: Record<string, Json> = {
   '/api/sagas/{id}/retry': {
     post: {
       tags: ['operator'],
-      summary: 'operator: retry a stuck compensation',
+      summary: 'operator: re-send a RUNNING saga\'s current step, or a COMPENSATION_FAILED saga\'s stuck compensation',
       parameters: [pathParam('id', 'saga id (= order id)')],
       responses: { '200': ok('saga', ref('Saga')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), '409': err('CONFLICT'), ...COMMON },
+    },
+  },
+  '/api/sagas/{id}/cancel': {
+    post: {
+      tags: ['operator'],
+      summary: 'operator: cancel a RUNNING saga before its pivot; it compensates (the order ends FAILED with the reason)',
+      parameters: [pathParam('id', 'saga id (= order id)')],
+      requestBody: { required: false, content: json({ type: 'object', additionalProperties: false, properties: { reason: { type: 'string', maxLength: 500 } } }) },
+      responses: { '200': ok('saga', ref('Saga')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), '409': err('CONFLICT: not RUNNING, or past the pivot'), ...COMMON },
+    },
+  },
+  '/api/sagas/stats': {
+    get: {
+      tags: ['operator'],
+      summary: 'operator: sagas ended per second by outcome (COMPLETED, COMPENSATED, COMPENSATION_FAILED)',
+      parameters: [queryParam('seconds', { type: 'integer', minimum: 1, maximum: 3600, default: 60 })],
+      responses: { '200': ok('one bucket per second, oldest first', { type: 'object', properties: { seconds: { type: 'integer' }, buckets: { type: 'array', items: { type: 'object' } } } }), '403': err('FORBIDDEN'), ...COMMON },
+    },
+  },
+  '/api/dead-letters': {
+    get: {
+      tags: ['operator'],
+      summary: 'operator: messages of every *.dlq topic, newest first',
+      parameters: [
+        queryParam('topic', { type: 'string' }, false, 'original topic, e.g. inventory.commands'),
+        queryParam('replayed', { type: 'boolean' }),
+        queryParam('sagaId', { type: 'string' }),
+        ...page,
+      ],
+      responses: { '200': ok('dead letters', { type: 'object', properties: { items: { type: 'array', items: ref('DeadLetter') } } }), '403': err('FORBIDDEN'), ...COMMON },
+    },
+  },
+  '/api/dead-letters/{id}': {
+    get: { tags: ['operator'], summary: 'operator: one dead letter', parameters: [pathParam('id', 'dead letter id')], responses: { '200': ok('dead letter', ref('DeadLetter')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), ...COMMON } },
+  },
+  '/api/dead-letters/{id}/replay': {
+    post: {
+      tags: ['operator'],
+      summary: 'operator: republish the original message to its original topic (new message id, via the outbox); once',
+      parameters: [pathParam('id', 'dead letter id')],
+      responses: { '200': ok('the replayed dead letter', ref('DeadLetter')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), '409': err('CONFLICT: already replayed'), ...COMMON },
     },
   },
 };

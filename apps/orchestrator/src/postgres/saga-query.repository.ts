@@ -5,8 +5,20 @@ import { instanceOf, SAGA_COLUMNS, type SagaInstanceRow } from './pg-saga.store'
 export interface SagaListFilter {
   status?: SagaStatus;
   type?: string;
+  /** Only sagas created at least this many seconds ago (e.g. RUNNING for over a minute: stuck). */
+  minAgeSeconds?: number;
+  /** Only sagas created at most this many seconds ago. */
+  maxAgeSeconds?: number;
   limit: number;
   offset: number;
+}
+
+/** Sagas that ended in one second, by outcome. */
+export interface OutcomeBucket {
+  at: string;
+  COMPLETED: number;
+  COMPENSATED: number;
+  COMPENSATION_FAILED: number;
 }
 
 /** Read side of the operator API (no locks). */
@@ -18,9 +30,11 @@ export class SagaQueryRepository {
     const { rows } = await this.db.query<SagaInstanceRow>(
       `SELECT ${SAGA_COLUMNS} FROM saga_instances
        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
+         AND ($5::float8 IS NULL OR created_at <= now() - $5::float8 * interval '1 second')
+         AND ($6::float8 IS NULL OR created_at >= now() - $6::float8 * interval '1 second')
        ORDER BY created_at DESC, id DESC
        LIMIT $3 OFFSET $4`,
-      [f.status ?? null, f.type ?? null, f.limit + 1, f.offset],
+      [f.status ?? null, f.type ?? null, f.limit + 1, f.offset, f.minAgeSeconds ?? null, f.maxAgeSeconds ?? null],
     );
     return rows.map(instanceOf);
   }
@@ -36,5 +50,29 @@ export class SagaQueryRepository {
       [id],
     );
     return rows;
+  }
+
+  /**
+   * Sagas ended per second by outcome over the last `seconds` (oldest first, a bucket for every
+   * second, zeros included), from the history's partial index on outcome events.
+   */
+  async outcomesPerSecond(seconds: number): Promise<OutcomeBucket[]> {
+    const { rows } = await this.db.query<{ at: Date; event: string; n: string }>(
+      `SELECT date_trunc('second', at) AS at, event, count(*) AS n FROM saga_history
+       WHERE event IN ('COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED') AND at > date_trunc('second', now()) - $1::int * interval '1 second'
+       GROUP BY 1, 2`,
+      [seconds],
+    );
+    const { rows: [clock] } = await this.db.query<{ now: Date }>(`SELECT date_trunc('second', now()) AS now`);
+    const end = clock.now.getTime();
+    const buckets = new Map<number, OutcomeBucket>();
+    for (let t = end - (seconds - 1) * 1000; t <= end; t += 1000) {
+      buckets.set(t, { at: new Date(t).toISOString(), COMPLETED: 0, COMPENSATED: 0, COMPENSATION_FAILED: 0 });
+    }
+    for (const r of rows) {
+      const b = buckets.get(new Date(r.at).getTime());
+      if (b) b[r.event as keyof Omit<OutcomeBucket, 'at'>] += Number(r.n);
+    }
+    return [...buckets.values()];
   }
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { SagaDefinition, SagaFailure } from '../saga-definition';
 import type { HistoryEntry, HistoryEvent, OutgoingCommand, SagaInstance, SagaStatus, TransitionResult } from '../saga-instance';
-import { onReply, onTimeout, retryCompensation, start } from '../saga-transitions';
+import { cancel, onReply, onTimeout, retryCompensation, retryStep, start } from '../saga-transitions';
 import { sequentialIds, type IdGenerator } from '../ports/id-generator';
 
 /** A command as a test expects it; leave out what does not matter. */
@@ -86,6 +86,14 @@ export class SagaScenario<D> {
 
   whenOperatorRetries(): this {
     return this.record(retryCompensation(this.def, this.instance, { now: this.now, ids: this.ids }));
+  }
+
+  whenOperatorRetriesStep(): this {
+    return this.record(retryStep(this.def, this.instance, { now: this.now, ids: this.ids }));
+  }
+
+  whenOperatorCancels(reason?: string): this {
+    return this.record(cancel(this.def, this.instance, { now: this.now, ids: this.ids }, reason));
   }
 
   advance(ms: number): this {

@@ -1,0 +1,119 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ENVELOPE_HEADERS, TOPICS } from '@saga/contracts';
+import { enqueueOutbox, MESSAGING_MIGRATIONS } from '@saga/messaging';
+import { createLogger, startHttpApp } from '@saga/nest-kit';
+import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { v7 } from 'uuid';
+import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
+import { OrchestratorModule } from './orchestrator.module';
+import { PLACE_ORDER, placeOrderData, placeOrderSaga } from './place-order.saga';
+import { PgSagaStore } from './postgres/pg-saga.store';
+import { SagaQueryRepository } from './postgres/saga-query.repository';
+import { commandMessages } from './saga-commands';
+import { SagasService } from './sagas.service';
+
+// The operator actions of the saga API over real PostgreSQL: cancel compensates through the engine
+// (the compensation command is in the outbox), step retry re-sends, filters by age, outcome rates.
+
+const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const DB_NAME = `it_orchestrator_operator_${randomBytes(4).toString('hex')}`;
+const logger = createLogger('orchestrator-test', 'silent');
+
+let db: PgDatabase;
+let app: NestFastifyApplication;
+let base: string;
+const engine = new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
+
+async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+async function startSaga(orderId: string): Promise<void> {
+  const data = placeOrderData({ orderId, customerId: 'CUS_0002', items: [{ productId: 'P003', quantity: 1, unitPriceCents: 14_999 }], amountCents: 14_999, currency: 'USD' });
+  await db.transaction(async (tx) => enqueueOutbox(tx, commandMessages(await engine.apply(tx, [{ kind: 'start', sagaType: PLACE_ORDER, sagaId: orderId, data }]), [])));
+}
+
+async function outboxTypes(sagaId: string): Promise<string[]> {
+  const { rows } = await db.query<{ headers: Record<string, string> }>('SELECT headers FROM outbox WHERE key = $1 ORDER BY id', [sagaId]);
+  return rows.map((r) => r.headers[ENVELOPE_HEADERS.type]);
+}
+
+before(async () => {
+  db = new PgDatabase({ connectionString: await ensureDatabase(SERVER, DB_NAME), max: 6 });
+  await migrate(db, [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS]);
+  const sagas = new SagasService(db, engine, { wake: () => undefined }, new SagaQueryRepository(db));
+  app = await startHttpApp({ service: 'orchestrator', module: OrchestratorModule.register(sagas), port: 0, host: '127.0.0.1', logger });
+  base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+});
+
+after(async () => {
+  await app?.close();
+  await db?.close();
+  await dropDatabase(SERVER, DB_NAME);
+});
+
+describe('operator actions on sagas (real PostgreSQL)', () => {
+  it('cancel of a RUNNING saga compensates through the engine: FailOrder in the outbox, a second cancel is a 409', async () => {
+    const id = `cancel-${randomBytes(3).toString('hex')}`;
+    await startSaga(id);
+    const res = await http('POST', `/api/sagas/${id}/cancel`, { reason: 'customer called' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.status, 'COMPENSATING');
+    assert.deepEqual(res.body.failure, { code: 'CANCELED_BY_OPERATOR', reason: 'customer called', step: 'markPaymentPending' });
+    assert.deepEqual(await outboxTypes(id), ['MarkOrderPaymentPending', 'FailOrder']);
+    const saga = await http('GET', `/api/sagas/${id}`);
+    assert.deepEqual(saga.body.history.map((h: { event: string }) => h.event).slice(-3), ['OPERATOR_CANCEL', 'STEP_FAILED', 'COMPENSATION_SENT']);
+
+    const again = await http('POST', `/api/sagas/${id}/cancel`);
+    assert.equal(again.status, 409);
+    assert.match(again.body.message, /only a RUNNING saga/);
+    assert.equal((await http('POST', '/api/sagas/nope/cancel')).status, 404);
+    const bad = await http('POST', `/api/sagas/${id}/cancel`, { reason: '', extra: 1 });
+    assert.equal(bad.status, 400);
+  });
+
+  it('retry of a RUNNING saga re-sends its current step as attempt 2', async () => {
+    const id = `retry-${randomBytes(3).toString('hex')}`;
+    await startSaga(id);
+    const res = await http('POST', `/api/sagas/${id}/retry`);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.attempt, 2);
+    assert.deepEqual(await outboxTypes(id), ['MarkOrderPaymentPending', 'MarkOrderPaymentPending']);
+    const { rows } = await db.query<{ topic: string }>('SELECT topic FROM outbox WHERE key = $1', [id]);
+    assert.ok(rows.every((r) => r.topic === TOPICS.orderCommands));
+  });
+
+  it('filters by status and age, and counts outcomes per second', async () => {
+    const id = `age-${randomBytes(3).toString('hex')}`;
+    await startSaga(id);
+    await db.query(`UPDATE saga_instances SET created_at = now() - interval '10 minutes' WHERE id = $1`, [id]);
+    const old = await http('GET', '/api/sagas?status=RUNNING&minAgeSeconds=300');
+    assert.deepEqual(old.body.items.map((s: { id: string }) => s.id), [id]);
+    const recent = await http('GET', '/api/sagas?maxAgeSeconds=300');
+    assert.ok(!recent.body.items.some((s: { id: string }) => s.id === id));
+    assert.ok(recent.body.items.length >= 2);
+    assert.equal((await http('GET', '/api/sagas?minAgeSeconds=-1')).status, 400);
+
+    // Two sagas that ended now: one COMPENSATED (history rows as the engine writes them).
+    await db.query(`INSERT INTO saga_history (saga_id, seq, at, step, event, detail) VALUES ($1, 100, now(), 'x', 'COMPENSATED', '{}'), ($2, 100, now(), 'x', 'COMPLETED', '{}')`, [`${id}-a`, `${id}-b`]);
+    const stats = await http('GET', '/api/sagas/stats?seconds=30');
+    assert.equal(stats.status, 200);
+    assert.equal(stats.body.buckets.length, 30);
+    const totals = stats.body.buckets.reduce(
+      (t: Record<string, number>, b: Record<string, number>) => ({ COMPLETED: t.COMPLETED + b.COMPLETED, COMPENSATED: t.COMPENSATED + b.COMPENSATED }),
+      { COMPLETED: 0, COMPENSATED: 0 },
+    );
+    assert.deepEqual(totals, { COMPLETED: 1, COMPENSATED: 1 });
+    assert.equal((await http('GET', '/api/sagas/stats?seconds=0')).status, 400);
+  });
+});

@@ -1,0 +1,93 @@
+import { useState } from 'react';
+import { api, ApiError } from '../api/http';
+import type { Order } from '../api/types';
+import { useApi } from '../components/use-api';
+import { dateTime, ErrorNotice, Link, money, PageTitle, Spinner, StatusBadge } from '../components/ui';
+import { PATHS } from '../routes';
+import { useSession } from '../session';
+
+/** The customer's orders, newest first, with status, status info and the status history. */
+export function HistoryPage() {
+  const { session } = useSession();
+  const sub = session?.sub ?? '';
+  const [orders, reload] = useApi((signal) => api<Order[]>('GET', `/api/orders?customerId=${encodeURIComponent(sub)}`, undefined, { signal }), [sub]);
+  const [actionError, setActionError] = useState<ApiError | undefined>();
+  const [busy, setBusy] = useState<string | undefined>();
+
+  const cancel = async (id: string) => {
+    setBusy(id);
+    setActionError(undefined);
+    try {
+      await api('POST', `/api/orders/${encodeURIComponent(id)}/cancel`);
+      await reload();
+    } catch (err) {
+      setActionError(err instanceof ApiError ? err : new ApiError(0, 'CLIENT', String(err)));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <section>
+      <PageTitle
+        actions={
+          <button type="button" className="button button-secondary" onClick={() => void reload()} disabled={orders.state === 'loading'}>
+            Refresh
+          </button>
+        }
+      >
+        Your orders
+      </PageTitle>
+      {orders.state === 'error' ? <ErrorNotice title="The orders could not be loaded." error={orders.error} onRetry={() => void reload()} /> : null}
+      {actionError ? <ErrorNotice title="The order could not be canceled." error={actionError} /> : null}
+      {orders.state === 'loading' && !orders.data ? <Spinner label="Loading your orders…" /> : null}
+      {orders.data && orders.data.length === 0 ? (
+        <p className="card">
+          No orders yet. <Link to={PATHS.shop}>Browse the catalog</Link>.
+        </p>
+      ) : null}
+      <ul className="plain order-list" aria-label="Orders">
+        {orders.data?.map((o) => (
+          <li key={o.id} className="card" data-order={o.id}>
+            <div className="order-head">
+              <div>
+                <h2 className="order-title">
+                  {o.orderItems.map((i) => `${i.quantity} × ${i.productId}`).join(', ')}
+                </h2>
+                <p className="muted">
+                  <code>{o.id}</code> · {dateTime(o.createdAt)}
+                </p>
+              </div>
+              <div className="order-side">
+                <StatusBadge status={o.status} />
+                <span className="amount-small">{money(o.totalPrice, o.currency)}</span>
+              </div>
+            </div>
+            {o.statusInfo ? <p className="status-info">{o.statusInfo}</p> : null}
+            <details>
+              <summary>Status history ({o.statusHistory.length})</summary>
+              <ol className="plain events">
+                {o.statusHistory.map((h, i) => (
+                  <li key={i}>
+                    <StatusBadge status={h.status} /> <time dateTime={h.at}>{dateTime(h.at)}</time>
+                    {h.statusInfo ? <span className="muted"> — {h.statusInfo}</span> : null}
+                  </li>
+                ))}
+              </ol>
+            </details>
+            {o.status === 'INITIATED' ? (
+              <div className="actions">
+                <button type="button" className="button button-secondary" disabled={busy === o.id} onClick={() => void cancel(o.id)}>
+                  Cancel order
+                </button>
+                <Link to={PATHS.pay(o.id)} className="button">
+                  Go to payment
+                </Link>
+              </div>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
