@@ -1,6 +1,6 @@
 // `npm test` (after `npm run build`): unit specs, then integration + e2e tests against a private Kafka.
 //
-//   node tools/test/run.ts [--only unit|int|e2e[,..]] [--name <test name pattern>] [file patterns...]
+//   node tools/test/run.ts [--only unit|deploy|int|e2e[,..]] [--name <test name pattern>] [file patterns...]
 //
 // File patterns select test files by substring or glob; a source path works too
 // (`packages/messaging/src/outbox/outbox.int-spec.ts` selects its compiled dist file).
@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { REPO_ROOT, isAlive, runningPid, startKafka, stopKafka } from '../kafka/kafka.ts';
 import type { RunningKafka } from '../kafka/kafka.ts';
 
-const PHASES = ['unit', 'int', 'e2e'] as const;
+const PHASES = ['unit', 'deploy', 'int', 'e2e'] as const;
 type Phase = (typeof PHASES)[number];
 
 const TEST_KAFKA_DIR = join(REPO_ROOT, '.data/test-kafka');
@@ -25,6 +25,8 @@ const OWNER_FILE = `${TEST_KAFKA_DIR}.owner`;
 
 const GLOBS: Record<Phase, string[]> = {
   unit: ['packages/*/dist/**/*.spec.js', 'apps/*/dist/**/*.spec.js'],
+  // Validation of deploy/ with real tools (compose, kustomize, linters): no Kafka, no database.
+  deploy: ['tests/deploy/**/*.deploy-spec.ts'],
   int: ['packages/*/dist/**/*.int-spec.js', 'apps/*/dist/**/*.int-spec.js'],
   e2e: ['tests/**/*.e2e-spec.ts'],
 };
@@ -139,18 +141,19 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    console.log('usage: node tools/test/run.ts [--only unit|int|e2e[,..]] [--name <test name pattern>] [file patterns...]');
+    console.log('usage: node tools/test/run.ts [--only unit|deploy|int|e2e[,..]] [--name <test name pattern>] [file patterns...]');
     return 0;
   }
   const only = values.only === undefined ? [...PHASES] : values.only.split(',').map((s) => s.trim());
   const unknown = only.filter((p) => !(PHASES as readonly string[]).includes(p));
   if (unknown.length > 0) {
-    console.error(`[test] --only takes unit, int or e2e (comma separated), got: ${unknown.join(', ')}`);
+    console.error(`[test] --only takes unit, deploy, int or e2e (comma separated), got: ${unknown.join(', ')}`);
     return 2;
   }
   const selected = new Set(only as Phase[]);
   const files: Record<Phase, string[]> = {
     unit: selected.has('unit') ? findFiles('unit', positionals) : [],
+    deploy: selected.has('deploy') ? findFiles('deploy', positionals) : [],
     int: selected.has('int') ? findFiles('int', positionals) : [],
     e2e: selected.has('e2e') ? findFiles('e2e', positionals) : [],
   };
@@ -190,6 +193,16 @@ async function main(): Promise<number> {
         const tap = join(tapDir, 'unit.tap');
         const code = await runNodeTest(files.unit, [...nameArgs, timeout(60_000)], process.env, tap);
         results.push({ phase: 'unit', files: files.unit.length, code, totals: parseTapTotals(tap) });
+      }
+    }
+    if (selected.has('deploy')) {
+      if (files.deploy.length === 0) log('deploy: no test files');
+      else {
+        // May install Debian packages on first use (apt): the slow timeout.
+        log(`deploy: ${files.deploy.length} files`);
+        const tap = join(tapDir, 'deploy.tap');
+        const code = await runNodeTest(files.deploy, [...nameArgs, timeout(300_000)], process.env, tap);
+        results.push({ phase: 'deploy', files: files.deploy.length, code, totals: parseTapTotals(tap) });
       }
     }
     const slow = [...files.int, ...files.e2e];
