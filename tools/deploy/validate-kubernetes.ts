@@ -36,7 +36,7 @@ function probeProblems(where: string, c: Doc): string[] {
   const problems: string[] = [];
   if (c.readinessProbe?.httpGet?.path !== '/health') problems.push(`${where}: readinessProbe must be GET /health`);
   const live = c.livenessProbe?.httpGet?.path;
-  if (live !== '/health/live' && live !== '/health') problems.push(`${where}: livenessProbe must be GET /health/live (or /health)`);
+  if (live !== '/health/live') problems.push(`${where}: livenessProbe must be GET /health/live`);
   if (!c.resources?.requests?.cpu || !c.resources?.requests?.memory) problems.push(`${where}: resources.requests cpu and memory are required`);
   if (!c.resources?.limits?.memory) problems.push(`${where}: resources.limits.memory is required`);
   return problems;

@@ -45,7 +45,7 @@ export async function startInventory({ env, logger, db, broker }: InventoryDeps)
   await migrate(db, [...MESSAGING_MIGRATIONS, ...INVENTORY_MIGRATIONS]);
   const seeded = await seedProducts(db);
   if (seeded > 0) logger.info({ seeded }, 'seed products created');
-  readiness.markReady('db');
+  readiness.probe('db', () => db.query('SELECT 1'));
 
   const app = await startHttpApp({
     service: SERVICE,
@@ -56,6 +56,7 @@ export async function startInventory({ env, logger, db, broker }: InventoryDeps)
     readiness,
   });
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  readiness.probe('outbox', () => relay.checkBacklog());
   relay.start();
   const handler = new StockCommandsHandler(logger);
   const readdress = (out: readonly OutgoingMessage[]) =>

@@ -40,7 +40,7 @@ export interface RunningOrchestrator {
 export async function startOrchestrator({ env, logger, db, broker }: OrchestratorDeps): Promise<RunningOrchestrator> {
   const readiness = new Readiness(['db', 'kafka']);
   await migrate(db, [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS]);
-  readiness.markReady('db');
+  readiness.probe('db', () => db.query('SELECT 1'));
 
   const engine = new SagaEngine<Queryable>({
     store: new PgSagaStore(),
@@ -57,6 +57,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
     ids: { newId: v7 },
   });
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  readiness.probe('outbox', () => relay.checkBacklog());
   const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
   const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });

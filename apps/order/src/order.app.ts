@@ -39,6 +39,8 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
   const readiness = new Readiness(['kafka']);
   await migrate(db, [...MESSAGING_MIGRATIONS, ...ORDER_MIGRATIONS]);
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  readiness.probe('db', () => db.query('SELECT 1'));
+  readiness.probe('outbox', () => relay.checkBacklog());
   const waiter = new OrderOutcomeWaiter(notifications, logger);
   const orders = new OrderService(db, new CatalogClient(env.INVENTORY_URL, env.CATALOG_CACHE_MS), waiter, relay, {
     waitMs: env.ORDER_WAIT_MS,

@@ -36,7 +36,7 @@ export interface PaymentDeps {
 export async function startPayment({ env, logger, db, broker }: PaymentDeps): Promise<RunningPayment> {
   const readiness = new Readiness(['db', 'consumer']);
   await migrate(db, [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS]);
-  readiness.markReady('db');
+  readiness.probe('db', () => db.query('SELECT 1'));
   const app = await startHttpApp({ service: SERVICE, module: PaymentModule.register(db), port: env.PORT, host: env.HOST, logger, readiness });
 
   const wallet = new WalletClient({
@@ -48,6 +48,7 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
     logger,
   });
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  readiness.probe('outbox', () => relay.checkBacklog());
   relay.start();
   const reconciler = new ReversalReconciler(db, wallet, logger, { intervalMs: env.RECONCILE_INTERVAL_MS });
   reconciler.start();

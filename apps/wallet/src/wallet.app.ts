@@ -42,7 +42,7 @@ export async function startWallet({ env, logger, db }: WalletDeps): Promise<Runn
     logger,
     readiness,
   });
-  readiness.markReady('db');
+  readiness.probe('db', () => db.query('SELECT 1'));
   let stopped = false;
   return {
     app,

@@ -78,6 +78,23 @@ describe('startHttpApp + AppErrorFilter', () => {
     assert.deepEqual((await call('/t/ready')).body, { ready: true });
   });
 
+  it('GET /health runs the probes at every call and names the one that fails; /health/live stays 200', async () => {
+    let backlog = 0;
+    readiness.probe('outbox', async () => {
+      if (backlog > 10) throw new Error(`${backlog} messages waiting`);
+    });
+    assert.deepEqual(await call('/health'), { status: 200, body: { status: 'ok', service: 'kit-test', checks: { db: 'ok', outbox: 'ok' } } });
+    backlog = 11;
+    const down = await call('/health');
+    assert.equal(down.status, 503);
+    assert.equal(down.body.status, 'unavailable');
+    assert.equal(down.body.checks.db, 'ok');
+    assert.match(down.body.checks.outbox, /11 messages waiting/);
+    assert.deepEqual(await call('/health/live'), { status: 200, body: { status: 'ok', service: 'kit-test' } });
+    backlog = 0;
+    assert.equal((await call('/health')).status, 200);
+  });
+
   it('passes valid bodies through', async () => {
     assert.deepEqual(await post('/t/echo', '{"amount":5}'), { status: 201, body: { amount: 5 } });
   });

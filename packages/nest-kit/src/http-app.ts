@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
 import { METRICS, METRICS_REGISTRY, SpanKind, SpanStatusCode, startSpan, startTracing, traceIdOf, tracingEnabled, withSpan, type Span } from '@saga/telemetry';
@@ -65,7 +66,8 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
   const root: DynamicModule = {
     module: KitRootModule,
     global: true,
-    imports: [o.module],
+    // Failing checks show in /health's body; terminus's own error log would repeat them every poll.
+    imports: [TerminusModule.forRoot({ logger: false }), o.module],
     controllers: [HealthController],
     providers: [
       { provide: Readiness, useValue: readiness },

@@ -38,6 +38,8 @@ interface OutboxRow {
 const RELAY_LOCK_SQL =
   "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7311002, 'outbox'::regclass::oid::int)";
 const MAX_FAILURE_BACKOFF_MS = 5_000;
+/** Backlog above which a service reports itself not ready (see {@link OutboxRelay.checkBacklog}). */
+export const OUTBOX_READY_MAX_BACKLOG = 10_000;
 
 /**
  * Publishes committed outbox rows: claims the oldest `batchSize` rows (FOR UPDATE SKIP LOCKED),
@@ -122,6 +124,19 @@ export class OutboxRelay {
   async backlog(): Promise<number> {
     const { rows } = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
     return rows[0].n;
+  }
+
+  /**
+   * A readiness probe: throws when more than `max` messages wait to be published (the broker is
+   * away, or the relay cannot keep up), naming the backlog.
+   *
+   * @example
+   * readiness.probe('outbox', () => relay.checkBacklog());
+   */
+  async checkBacklog(max = OUTBOX_READY_MAX_BACKLOG): Promise<number> {
+    const n = await this.backlog();
+    if (n > max) throw new Error(`${n} messages waiting to be published (more than ${max})`);
+    return n;
   }
 
   /** Messages published by this instance since it started. */
