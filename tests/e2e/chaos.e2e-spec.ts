@@ -1,6 +1,8 @@
 /**
- * kill -9 chaos: for each service in turn, a burst of 200 sagas (mostly good, some out of stock, some
- * for a customer too poor to pay) with that service killed in the middle of the burst and restarted.
+ * Chaos: for each service in turn, a burst of 200 sagas (mostly good, some out of stock, some for a
+ * customer too poor to pay) with that service stopped in the middle of the burst and restarted —
+ * killed with kill -9 (SIGKILL), and in a second stack stopped gracefully (SIGTERM: it must exit 0
+ * within the supervisor's 10 s bound, having finished what it had in hand).
  * Afterwards every saga has ended, the invariants I1–I6 hold, and the counts agree across services:
  * every order is PLACED or FAILED, placed orders == completed sagas, stock sold == placed quantity,
  * each wallet lost exactly the price of its placed orders.
@@ -35,7 +37,10 @@ interface Outcome {
   error?: string;
 }
 
-describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga burst, for each service', () => {
+/** The bound a SIGTERM'ed service has to exit in (the supervisor sends SIGKILL after 10 s). */
+const GRACEFUL_BOUND_MS = 10_000;
+
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos (e2e): one service stopped in the middle of a 200-saga burst, for each service`, () => {
   let stack: TestStack;
   const tag = Date.now().toString(36).toUpperCase();
   const A = `PCA_${tag}`;
@@ -46,7 +51,7 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
   const outcomes: Outcome[] = [];
 
   before(async () => {
-    stack = await startTestStack('chaos');
+    stack = await startTestStack(`chaos_${signal.toLowerCase()}`);
     await createProduct(stack, A, PRICES.A, 1_000_000);
     await createProduct(stack, B, PRICES.B, 1_000_000);
     await createProduct(stack, Z, PRICES.Z, 0);
@@ -66,11 +71,13 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
   }
 
   /** Sends the burst IN_FLIGHT at a time; at KILL_AT kills `target` with SIGKILL and restarts it. */
-  async function burst(target: string): Promise<{ results: Outcome[]; downMs: number }> {
+  async function burst(target: string): Promise<{ results: Outcome[]; downMs: number; exit: string | undefined; stopMs: number }> {
     const results: Outcome[] = [];
     let next = 0;
     let recovered: Promise<void> | undefined;
     let downMs = 0;
+    let stopMs = 0;
+    let exit: string | undefined;
     const orders = stack.url('order');
     const worker = async () => {
       while (next < BURST) {
@@ -78,7 +85,8 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
         if (i === KILL_AT) {
           recovered = (async () => {
             const t0 = Date.now();
-            await stack.stopService(target, 'SIGKILL');
+            exit = await stack.stopService(target, signal);
+            stopMs = Date.now() - t0;
             await stack.startService(target);
             downMs = Date.now() - t0;
           })();
@@ -96,7 +104,7 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
     await recovered;
-    return { results, downMs };
+    return { results, downMs, exit, stopMs };
   }
 
   async function statuses(): Promise<Map<string, { status: string; customerId: string; amountCents: number; failureCode: string | null }>> {
@@ -165,13 +173,19 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
   }
 
   for (const target of ['orchestrator', 'order', 'inventory', 'payment', 'wallet']) {
-    it(`${target}: killed with SIGKILL mid-burst and restarted; every saga ends and the services agree`, async (t) => {
+    it(`${target}: sent ${signal} mid-burst and restarted; every saga ends and the services agree`, async (t) => {
       const t0 = Date.now();
-      const { results, downMs } = await burst(target);
+      const { results, downMs, exit, stopMs } = await burst(target);
+      if (signal === 'SIGTERM') {
+        assert.equal(exit, 'code 0', `${target} exits 0 on SIGTERM`);
+        assert.ok(stopMs < GRACEFUL_BOUND_MS, `${target} stopped in ${stopMs} ms`);
+      } else {
+        assert.equal(exit, 'signal SIGKILL');
+      }
       const burstMs = Date.now() - t0;
       outcomes.push(...results);
       const errors = results.filter((o) => o.error);
-      if (target !== 'order') assert.deepEqual(errors.map((o) => o.error), [], 'only a killed order service may drop calls');
+      if (target !== 'order') assert.deepEqual(errors.map((o) => o.error), [], 'only a stopped order service may drop calls');
       await assertConsistent(target, results);
       const answered = new Map<number, number>();
       for (const o of results) if (o.res) answered.set(o.res.status, (answered.get(o.res.status) ?? 0) + 1);
@@ -179,7 +193,7 @@ describe('kill -9 chaos (e2e): one service killed in the middle of a 200-saga bu
       const placed = results.filter((o) => o.res?.status === 201).length;
       assert.ok(placed > 0, `some orders were placed during the ${target} burst`);
       t.diagnostic(
-        `${target}: burst ${burstMs} ms (down+restart ${downMs} ms), settled+checked in ${Date.now() - t0 - burstMs} ms; ` +
+        `${target}: burst ${burstMs} ms (stop ${stopMs} ms, down+restart ${downMs} ms), settled+checked in ${Date.now() - t0 - burstMs} ms; ` +
           `answers ${JSON.stringify(Object.fromEntries(answered))}, dropped calls ${errors.length}`,
       );
     });

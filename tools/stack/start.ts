@@ -102,8 +102,11 @@ export interface Stack {
   brokers: string;
   /** Base URL of one service. @example stack.url('order') === 'http://127.0.0.1:3001' */
   url(name: string): string;
-  /** Sends `signal` to one service (no automatic restart) and resolves once it exited. */
-  stopService(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /**
+   * Sends `signal` to one service (no automatic restart) and resolves once it exited, with how
+   * (`code 0`, `signal SIGKILL`...; undefined when it was not running). After 10 s it gets SIGKILL.
+   */
+  stopService(name: string, signal?: NodeJS.Signals): Promise<string | undefined>;
   /** (Re)starts one service and resolves once its GET /health answers 200. */
   startService(name: string): Promise<void>;
   /** SIGTERM every service (bounded, then SIGKILL), then stop the Kafka this stack started. */
@@ -355,12 +358,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return false;
   };
 
-  const stopOne = async (s: ServiceState, signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<void> => {
+  const stopOne = async (s: ServiceState, signal: NodeJS.Signals, timeoutMs = STOP_TIMEOUT_MS): Promise<string | undefined> => {
     s.wanted = false;
     if (s.restartTimer !== undefined) clearTimeout(s.restartTimer);
     s.restartTimer = undefined;
     const child = s.child;
-    if (!isRunning(child)) return;
+    if (!isRunning(child)) return undefined;
     child.kill(signal);
     const timer = setTimeout(() => {
       if (isRunning(child)) {
@@ -370,6 +373,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     }, timeoutMs);
     await s.exited;
     clearTimeout(timer);
+    return s.lastExit;
   };
 
   let stopped: Promise<void> | undefined;

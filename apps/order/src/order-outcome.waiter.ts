@@ -10,6 +10,7 @@ import { ORDER_STATUS_CHANNEL, parseStatusNotification } from './order.repositor
  * after the wait, and subscribers are also called after every reconnect (and re-read periodically).
  */
 export class OrderOutcomeWaiter {
+  private stopped = false;
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly subscribers = new Map<string, Set<() => void>>();
   private subscription: NotificationSubscription | undefined;
@@ -37,6 +38,8 @@ export class OrderOutcomeWaiter {
 
   /** Registers interest before the saga can end; the returned promise resolves on outcome or timeout. */
   register(orderId: string, timeoutMs: number): Promise<void> {
+    // Shutting down: nobody will apply the outcome here; the caller answers 202 at once.
+    if (this.stopped) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(orderId);
       if (!set) this.waiters.set(orderId, (set = new Set()));
@@ -83,6 +86,7 @@ export class OrderOutcomeWaiter {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const id of [...this.waiters.keys()]) this.release(id);
     await this.subscription?.close();
   }

@@ -19,6 +19,8 @@ export interface OutboxRelayOptions {
   inboxRetentionDays?: number;
   /** How often retention runs (default 1 hour). */
   inboxRetentionIntervalMs?: number;
+  /** At stop, keep publishing what is waiting for at most this long (default 5 s; 0: do not drain). */
+  drainTimeoutMs?: number;
 }
 
 interface OutboxRow {
@@ -63,6 +65,7 @@ export class OutboxRelay {
   private readonly pollIntervalMs: number;
   private readonly retentionDays: number;
   private readonly retentionIntervalMs: number;
+  private readonly drainTimeoutMs: number;
 
   private started = false;
   private stopped = false;
@@ -86,6 +89,7 @@ export class OutboxRelay {
     this.pollIntervalMs = o.pollIntervalMs ?? 250;
     this.retentionDays = o.inboxRetentionDays ?? 7;
     this.retentionIntervalMs = o.inboxRetentionIntervalMs ?? 3_600_000;
+    this.drainTimeoutMs = o.drainTimeoutMs ?? 5_000;
   }
 
   /** Starts polling and publishes what is already waiting. */
@@ -110,7 +114,10 @@ export class OutboxRelay {
     this.round = this.run();
   }
 
-  /** Stops polling and waits for the round in flight. */
+  /**
+   * Stops polling, waits for the round in flight, then drains the outbox within `drainTimeoutMs`
+   * (what is left is published by the next instance or the next start: nothing is lost either way).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.unregisterBacklog?.();
@@ -118,6 +125,18 @@ export class OutboxRelay {
     this.timer = null;
     await this.round;
     await this.retention;
+    if (this.started && this.drainTimeoutMs > 0) await this.drain(Date.now() + this.drainTimeoutMs);
+  }
+
+  private async drain(deadline: number): Promise<void> {
+    let drained = 0;
+    try {
+      for (let n = -1; n !== 0 && Date.now() < deadline; drained += n) n = await this.publishRound();
+    } catch (err) {
+      this.logger.warn({ err, drained }, 'outbox drain at shutdown stopped; the rest is published on the next start');
+      return;
+    }
+    if (drained > 0) this.logger.info({ drained }, 'outbox drained at shutdown');
   }
 
   /** Rows waiting to be published (outbox lag). */
