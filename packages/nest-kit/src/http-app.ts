@@ -88,6 +88,8 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : uuidv7();
     },
     frameworkErrors: routerError,
+    // Requests that come in while closing get observeHttp's 503 in the house format instead.
+    return503OnClosing: false,
   });
   const app = await NestFactory.create<NestFastifyApplication>(root, adapter, {
     logger: new PinoNestLogger(o.logger),
@@ -110,8 +112,22 @@ export async function startHttpApp(o: StartHttpAppOptions): Promise<NestFastifyA
 function observeHttp(fastify: FastifyInstance, o: StartHttpAppOptions): void {
   const service = o.service;
   const started = new WeakMap<FastifyRequest, { t0: bigint; span?: Span; traceId: string | undefined }>();
-  fastify.addHook('onRequest', (req, _reply, done) => {
+  let closing = false;
+  fastify.addHook('preClose', async () => {
+    closing = true;
+  });
+  fastify.addHook('onRequest', (req, reply, done) => {
     const t0 = process.hrtime.bigint();
+    if (closing) {
+      // Shutting down: no new work; the client retries elsewhere (the gateway does for idempotent calls).
+      started.set(req, { t0, traceId: undefined });
+      void reply
+        .status(503)
+        .header('connection', 'close')
+        .header('content-type', 'application/json; charset=utf-8')
+        .send({ code: ErrorCode.Unavailable, message: `${service} is shutting down` });
+      return;
+    }
     const route = req.routeOptions.url;
     const given = typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined;
     if (!tracingEnabled() || route === '/health' || route === '/metrics') {
@@ -199,9 +215,20 @@ function installSignalHandlers(app: NestFastifyApplication, readiness: Readiness
     return [signal, handler] as const;
   });
   // A closed app (tests close several in one process) must not leave listeners behind.
-  const close = app.close.bind(app);
-  app.close = async () => {
+  const fastify = app.getHttpAdapter().getInstance();
+  let cut: NodeJS.Timeout | undefined;
+  fastify.addHook('preClose', async () => {
     for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-    await close();
-  };
+    // Closing waits for every open connection: a keep-alive client that keeps sending (and gets
+    // 503s) would hold it forever. In-flight requests get a grace period, then sockets are cut.
+    cut = setTimeout(() => {
+      o.logger.info({ graceMs: CLOSE_GRACE_MS }, 'closing the connections still open');
+      fastify.server.closeAllConnections();
+    }, CLOSE_GRACE_MS);
+    cut.unref();
+  });
+  fastify.addHook('onClose', async () => clearTimeout(cut));
 }
+
+/** How long requests in flight at shutdown may take before their connections are cut. */
+const CLOSE_GRACE_MS = 2_000;
