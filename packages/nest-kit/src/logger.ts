@@ -3,7 +3,9 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
  * A pino logger writing JSON lines that carry `"service"`, to stdout or to `destination` (e.g. a
- * runner hosting several services in one process prefixes each service's lines).
+ * runner hosting several services in one process prefixes each service's lines). On a terminal the
+ * lines are pretty-printed (pino-pretty, in a worker thread); otherwise stdout is written
+ * asynchronously, lines coalesced while a write is in flight (flushed at exit by pino).
  *
  * @example
  * const logger = createLogger('wallet', 'info');
@@ -11,7 +13,17 @@ import { pino, type DestinationStream, type Logger } from 'pino';
  */
 export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
   const options = { level, base: { service, pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime };
-  return destination === undefined ? pino(options) : pino(options, destination);
+  return pino(options, destination ?? stdoutDestination());
+}
+
+let stdout: DestinationStream | undefined;
+
+/** One stdout destination per process, shared by the loggers of every service in it. */
+function stdoutDestination(): DestinationStream {
+  stdout ??= process.stdout.isTTY
+    ? pino.transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } })
+    : pino.destination({ dest: 1, sync: false });
+  return stdout;
 }
 
 /**
