@@ -65,18 +65,16 @@ export function traceparentOf(span: Span): string | undefined {
   return carrier.traceparent;
 }
 
-/** The `traceparent` of the active span, if any (undefined when tracing is off or no span is active). */
-export function activeTraceparent(): string | undefined {
-  const carrier: Record<string, string> = {};
-  propagation.inject(context.active(), carrier);
-  return carrier.traceparent;
-}
-
 /** Headers that carry the active trace to a downstream HTTP call (none when there is none). */
 export function traceHeaders(): Record<string, string> {
   const carrier: Record<string, string> = {};
   propagation.inject(context.active(), carrier);
   return carrier;
+}
+
+/** The `traceparent` of the active span, if any (undefined when tracing is off or no span is active). */
+export function activeTraceparent(): string | undefined {
+  return traceHeaders().traceparent;
 }
 
 /** Runs `fn` with the trace of `traceparent` active (so its HTTP calls carry it). */
