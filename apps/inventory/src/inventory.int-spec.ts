@@ -87,7 +87,7 @@ describe('inventory service (real PostgreSQL + Kafka)', () => {
   it('serves the seed catalog and creates products', async () => {
     assert.deepEqual(await http('GET', '/health'), {
       status: 200,
-      body: { status: 'ok', service: 'inventory', checks: { db: 'ok', consumer: 'ok' } },
+      body: { status: 'ok', service: 'inventory', checks: { db: 'ok', consumer: 'ok', outbox: 'ok' } },
     });
     const list = await http('GET', '/api/products');
     assert.equal(list.body.length, 10);
