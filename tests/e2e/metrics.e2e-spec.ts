@@ -46,6 +46,16 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
     return out;
   }
 
+  /** Polls `query` until it reports `expected` (Prometheus scrapes every second), then asserts it. */
+  async function reports(promql: string, label: string, expected: Record<string, number>, message?: string): Promise<void> {
+    let last: Record<string, number> = {};
+    await eventually(async () => {
+      last = await query(promql, label);
+      return JSON.stringify(Object.entries(last).sort()) === JSON.stringify(Object.entries(expected).sort());
+    }, 15_000, 500).catch(() => undefined);
+    assert.deepEqual(last, expected, message ?? promql);
+  }
+
   before(async () => {
     const binary = ensureDebianPackage('prometheus', 'prometheus');
     stack = await startTestStack('metrics');
@@ -96,7 +106,7 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
       return byOutcome.COMPLETED === PLACED && byOutcome.COMPENSATED === REFUSED ? byOutcome : undefined;
     }, 30_000, 500);
     assert.deepEqual(ended, { COMPLETED: PLACED, COMPENSATED: REFUSED });
-    assert.deepEqual(await query('saga_started_total{service="orchestrator"}'), { '': PLACED + REFUSED });
+    await reports('saga_started_total{service="orchestrator"}', '', { '': PLACED + REFUSED });
 
     // Every saga reserved its stock; 90 payments went through and 10 were refused, whose stock was released.
     const steps = await query('saga_step_duration_seconds_count{service="orchestrator"}', 'reply');
@@ -113,13 +123,11 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
     // A step's latency is real: the payment step's sum is above zero and its p99 below its deadline.
     const paymentSeconds = await query('saga_step_duration_seconds_sum{step="processPayment"}');
     assert.ok(paymentSeconds[''] > 0, JSON.stringify(paymentSeconds));
-    const durations = await query('saga_duration_seconds_count{service="orchestrator"}', 'outcome');
-    assert.deepEqual(durations, { COMPLETED: PLACED, COMPENSATED: REFUSED });
+    await reports('saga_duration_seconds_count{service="orchestrator"}', 'outcome', { COMPLETED: PLACED, COMPENSATED: REFUSED });
 
     // The gateway and the order service saw the same calls, by status.
     for (const service of ['gateway', 'order']) {
-      const http = await query(`http_request_duration_seconds_count{service="${service}",route="/orders",method="POST"}`, 'status');
-      assert.deepEqual(http, { '201': PLACED, '402': REFUSED }, service);
+      await reports(`http_request_duration_seconds_count{service="${service}",route="/orders",method="POST"}`, 'status', { '201': PLACED, '402': REFUSED }, service);
     }
     // The participants published through their outboxes and nothing is left behind.
     const published = await query('outbox_published_total', 'service');
@@ -127,8 +135,7 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
     await eventually(async () => Object.values(await query('outbox_backlog', 'service')).every((n) => n === 0), 10_000, 500);
     const lag = await query('kafka_consumer_lag', 'service');
     assert.ok(Object.keys(lag).length >= 4, `consumer lag reported by ${JSON.stringify(lag)}`);
-    const wallet = await query('wallet_calls_total{service="payment",operation="debit"}', 'outcome');
-    assert.deepEqual(wallet, { ok: PLACED, rejected: REFUSED });
+    await reports('wallet_calls_total{service="payment",operation="debit"}', 'outcome', { ok: PLACED, rejected: REFUSED });
     assert.ok((await query('process_resident_memory_bytes', 'job')).wallet > 0, 'default runtime metrics');
   });
 });
