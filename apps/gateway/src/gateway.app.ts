@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
-import { Readiness, REQUEST_ID_HEADER, startHttpApp } from '@saga/nest-kit';
+import { Readiness, REQUEST_ID_HEADER, startHttpApp, stopOnce } from '@saga/nest-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { stringify as formEncode } from 'node:querystring';
@@ -273,18 +273,15 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     }
   })();
 
-  let stopped = false;
   return {
     app,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    stop: stopOnce(async () => {
       polling = false;
       await app.close();
       await loop;
       redis?.disconnect();
-    },
+    }),
   };
 }
 

@@ -7,7 +7,7 @@ import {
   type OutgoingMessage,
   type Subscription,
 } from '@saga/messaging';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { InventoryEnv } from './inventory.config';
@@ -80,19 +80,16 @@ export async function startInventory({ env, logger, db, broker }: InventoryDeps)
   }
   readiness.markReady('consumer');
 
-  let stopped = false;
   return {
     app,
     db,
     relay,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    stop: stopOnce(async () => {
       readiness.markNotReady('consumer', 'shutting down');
       await subscription?.close();
       await relay.stop();
       await app.close();
-    },
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database, type Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { Logger } from 'pino';
@@ -99,19 +99,16 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
   timers.start();
   readiness.markReady('kafka');
 
-  let stopped = false;
   return {
     app,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    stop: stopOnce(async () => {
       readiness.markNotReady('kafka', 'shutting down');
       await timers.stop();
       await subscription?.close();
       await dlqSubscription?.close();
       await relay.stop();
       await app.close();
-    },
+    }),
   };
 }

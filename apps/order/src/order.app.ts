@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database, type Notifications } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { CatalogClient } from './catalog.client';
@@ -84,13 +84,10 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
   expiry.unref();
   readiness.markReady('kafka');
 
-  let stopped = false;
   return {
     app,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    stop: stopOnce(async () => {
       readiness.markNotReady('kafka', 'shutting down');
       clearInterval(expiry);
       await subscription?.close();
@@ -98,6 +95,6 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
       events.closeAll();
       await waiter.stop();
       await app.close();
-    },
+    }),
   };
 }

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { PaymentCommandsHandler, type WalletAnswers } from './payment-commands.handler';
@@ -80,20 +80,17 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
   }
   readiness.markReady('consumer');
 
-  let stopped = false;
   return {
     app,
     db,
     reconciler,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
+    stop: stopOnce(async () => {
       readiness.markNotReady('consumer', 'shutting down');
       await subscription?.close();
       await reconciler.stop();
       await relay.stop();
       await app.close();
-    },
+    }),
   };
 }

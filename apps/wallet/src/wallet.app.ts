@@ -1,5 +1,5 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Readiness, startHttpApp } from '@saga/nest-kit';
+import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { WalletEnv } from './wallet.config';
@@ -43,16 +43,13 @@ export async function startWallet({ env, logger, db }: WalletDeps): Promise<Runn
     readiness,
   });
   readiness.probe('db', () => db.query('SELECT 1'));
-  let stopped = false;
   return {
     app,
     db,
     readiness,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      readiness.markNotReady('db', 'shutting down');
+    stop: stopOnce(async () => {
+      readiness.markNotReady('http', 'shutting down');
       await app.close();
-    },
+    }),
   };
 }

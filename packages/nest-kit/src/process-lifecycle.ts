@@ -39,3 +39,15 @@ export function runService(main: () => Promise<{ logger: Logger; stop: () => Pro
     },
   );
 }
+
+/**
+ * A stop function that runs `stop` once: later calls (a signal and a test's cleanup, say) wait for
+ * that same run instead of stopping twice.
+ *
+ * @example
+ * return { app, readiness, stop: stopOnce(async () => { await relay.stop(); await app.close(); }) };
+ */
+export function stopOnce(stop: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  return () => (running ??= stop());
+}
