@@ -18,6 +18,7 @@ export class SagaMessagesHandler {
   readonly topics: readonly string[];
   /** The outcomes behind each batch's returned messages, until the batch commits (or is dropped). */
   private readonly uncommitted = new WeakMap<readonly OutgoingMessage[], SagaEventOutcome[]>();
+  private readonly service: string;
 
   constructor(
     private readonly engine: SagaEngine<Queryable>,
@@ -29,6 +30,7 @@ export class SagaMessagesHandler {
     },
   ) {
     this.topics = [source.orderEvents, source.replies];
+    this.service = serviceLabel(logger);
   }
 
   /** Of order.events only OrderPaymentRequested matters; the other events skip the transaction. */
@@ -56,7 +58,7 @@ export class SagaMessagesHandler {
   /** The consumer's after-commit hook: metrics of what the batch durably did. */
   readonly afterCommit = (_handled: readonly IncomingMessage[], published: readonly OutgoingMessage[]): void => {
     const outcomes = this.uncommitted.get(published);
-    if (outcomes) recordSagaOutcomes(serviceLabel(this.logger), outcomes);
+    if (outcomes) recordSagaOutcomes(this.service, outcomes);
   };
 
   /** Throws a ZodError for a malformed payload of a known type: the consumer dead-letters it. */

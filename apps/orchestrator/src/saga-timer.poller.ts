@@ -25,8 +25,11 @@ export class SagaTimerPoller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  private readonly service: string;
 
-  constructor(private readonly o: SagaTimerPollerOptions) {}
+  constructor(private readonly o: SagaTimerPollerOptions) {
+    this.service = serviceLabel(o.logger);
+  }
 
   start(): void {
     this.stopped = false;
@@ -49,7 +52,7 @@ export class SagaTimerPoller {
       await enqueueOutbox(tx, messages);
       return { fired: outcomes.length, messages: messages.length, outcomes };
     });
-    recordSagaOutcomes(serviceLabel(this.o.logger), sent.outcomes);
+    recordSagaOutcomes(this.service, sent.outcomes);
     if (sent.messages > 0) this.o.relay.wake();
     if (sent.fired > 0) this.o.logger.debug({ fired: sent.fired, commands: sent.messages }, 'saga timers fired');
     return sent.fired;

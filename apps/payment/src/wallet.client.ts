@@ -47,7 +47,11 @@ type CallResult = { status: number; body: Record<string, unknown>; attempts: num
  * (undici's) default connection pool.
  */
 export class WalletClient {
-  constructor(private readonly o: WalletClientOptions) {}
+  private readonly service: string;
+
+  constructor(private readonly o: WalletClientOptions) {
+    this.service = serviceLabel(o.logger);
+  }
 
   /** `correlationId` goes as the request id, so the wallet's log lines join the saga's. */
   async debit(d: { paymentId: string; orderId: string; customerId: string; amountCents: number; currency: string }, correlationId?: string): Promise<DebitResult> {
@@ -82,7 +86,7 @@ export class WalletClient {
         backoff: new ExponentialBackoff({ generator: fullJitterGenerator, initialDelay: this.o.backoffMs, maxDelay: 1_000 }),
       },
     );
-    const service = serviceLabel(this.o.logger);
+    const service = this.service;
     retries.onRetry((e) => {
       METRICS.walletRetries.inc({ service, operation: op });
       this.o.logger.warn({ orderId, paymentId, op, attempt: attempts, delayMs: Math.round(e.delay), error: lastError }, 'wallet call failed; retrying');

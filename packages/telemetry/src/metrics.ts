@@ -17,7 +17,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 /** A gauge whose value is read when Prometheus scrapes, from every source registered for it. */
 export class ScrapedGauge<L extends string> {
-  private readonly sources = new Set<(set: (labels: Record<L, string | number>, value: number) => void) => Promise<void>>();
+  private readonly sources = new Set<(set: GaugeSetter<L>) => Promise<void>>();
   readonly gauge: Gauge<L>;
 
   constructor(name: string, help: string, labelNames: readonly L[]) {
@@ -39,52 +39,31 @@ export class ScrapedGauge<L extends string> {
   }
 
   /** Adds a source; returns the function that removes it (call it when the source stops). */
-  register(read: (set: (labels: Record<L, string | number>, value: number) => void) => Promise<void>): () => void {
+  register(read: (set: GaugeSetter<L>) => Promise<void>): () => void {
     this.sources.add(read);
     return () => this.sources.delete(read);
   }
 }
 
+function counter<L extends string>(name: string, help: string, labels: readonly L[]): Counter<'service' | L> {
+  return new Counter({ name, help, labelNames: ['service', ...labels], registers: [METRICS_REGISTRY] });
+}
+
+function histogram<L extends string>(name: string, help: string, labels: readonly L[]): Histogram<'service' | L> {
+  return new Histogram({ name, help, labelNames: ['service', ...labels], buckets: LATENCY_BUCKETS, registers: [METRICS_REGISTRY] });
+}
+
 export const METRICS = {
-  sagaStarted: new Counter({
-    name: 'saga_started_total',
-    help: 'Sagas started',
-    labelNames: ['service', 'saga'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  sagaEnded: new Counter({
-    name: 'saga_ended_total',
-    help: 'Sagas that reached an end state, by outcome (COMPLETED, COMPENSATED, COMPENSATION_FAILED)',
-    labelNames: ['service', 'saga', 'outcome'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  sagaDuration: new Histogram({
-    name: 'saga_duration_seconds',
-    help: 'Start to end of a saga, by outcome',
-    labelNames: ['service', 'saga', 'outcome'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [METRICS_REGISTRY],
-  }),
-  sagaStepDuration: new Histogram({
-    name: 'saga_step_duration_seconds',
-    help: 'From sending a step command (or compensation) to its reply or timeout, by step and reply type',
-    labelNames: ['service', 'saga', 'step', 'reply'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [METRICS_REGISTRY],
-  }),
-  outboxPublished: new Counter({
-    name: 'outbox_published_total',
-    help: 'Outbox messages published to the broker, by topic',
-    labelNames: ['service', 'topic'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  outboxPublishLag: new Histogram({
-    name: 'outbox_publish_lag_seconds',
-    help: 'From a message being written (its occurredAt) to the broker acknowledging it',
-    labelNames: ['service'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [METRICS_REGISTRY],
-  }),
+  sagaStarted: counter('saga_started_total', 'Sagas started', ['saga']),
+  sagaEnded: counter('saga_ended_total', 'Sagas that reached an end state, by outcome (COMPLETED, COMPENSATED, COMPENSATION_FAILED)', ['saga', 'outcome']),
+  sagaDuration: histogram('saga_duration_seconds', 'Start to end of a saga, by outcome', ['saga', 'outcome']),
+  sagaStepDuration: histogram(
+    'saga_step_duration_seconds',
+    'From sending a step command (or compensation) to its reply or timeout, by step and reply type',
+    ['saga', 'step', 'reply'],
+  ),
+  outboxPublished: counter('outbox_published_total', 'Outbox messages published to the broker, by topic', ['topic']),
+  outboxPublishLag: histogram('outbox_publish_lag_seconds', 'From a message being written (its occurredAt) to the broker acknowledging it', []),
   outboxBacklog: new ScrapedGauge('outbox_backlog', 'Outbox rows waiting to be published', ['service'] as const),
   consumerLag: new ScrapedGauge('kafka_consumer_lag', 'Messages behind the end of the partition (log end offset − committed), per partition owned', [
     'service',
@@ -92,38 +71,18 @@ export const METRICS = {
     'topic',
     'partition',
   ] as const),
-  messagesHandled: new Counter({
-    name: 'messages_handled_total',
-    help: 'Messages a transactional consumer handled (duplicates dropped by the inbox not counted), by topic',
-    labelNames: ['service', 'topic'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  deadLettered: new Counter({
-    name: 'messages_dead_lettered_total',
-    help: 'Messages sent to a dead-letter topic, by source topic and reason (malformed, poison, failed)',
-    labelNames: ['service', 'topic', 'reason'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  httpDuration: new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'HTTP requests served, by method, route and status',
-    labelNames: ['service', 'method', 'route', 'status'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [METRICS_REGISTRY],
-  }),
-  walletCalls: new Counter({
-    name: 'wallet_calls_total',
-    help: 'Calls of the payment service to the wallet, by operation and outcome',
-    labelNames: ['service', 'operation', 'outcome'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
-  walletRetries: new Counter({
-    name: 'wallet_retries_total',
-    help: 'Retried attempts of wallet calls (after a timeout, a connection error or a 5xx)',
-    labelNames: ['service', 'operation'] as const,
-    registers: [METRICS_REGISTRY],
-  }),
+  messagesHandled: counter('messages_handled_total', 'Messages a transactional consumer handled (duplicates dropped by the inbox not counted), by topic', ['topic']),
+  deadLettered: counter('messages_dead_lettered_total', 'Messages sent to a dead-letter topic, by source topic and reason (malformed, poison, failed)', [
+    'topic',
+    'reason',
+  ]),
+  httpDuration: histogram('http_request_duration_seconds', 'HTTP requests served, by method, route and status', ['method', 'route', 'status']),
+  walletCalls: counter('wallet_calls_total', 'Calls of the payment service to the wallet, by operation and outcome', ['operation', 'outcome']),
+  walletRetries: counter('wallet_retries_total', 'Retried attempts of wallet calls (after a timeout, a connection error or a 5xx)', ['operation']),
 };
+
+/** What a {@link ScrapedGauge} source calls for each series it reports. */
+export type GaugeSetter<L extends string> = (labels: Record<L, string | number>, value: number) => void;
 
 /** The `service` binding of a service's pino logger (createLogger sets it), for metric labels. */
 export function serviceLabel(logger: { bindings(): Record<string, unknown> }): string {

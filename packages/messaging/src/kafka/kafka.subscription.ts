@@ -1,6 +1,6 @@
 import { Consumer, stringDeserializer, type Message, type MessagesStream } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { METRICS, serviceLabel } from '@saga/telemetry';
+import { METRICS, serviceLabel, type GaugeSetter } from '@saga/telemetry';
 import type { BatchHandler, IncomingMessage, SubscribeOptions, Subscription } from '../ports';
 import { decodeRecord } from './kafka.codec';
 
@@ -136,7 +136,7 @@ export class KafkaSubscription implements Subscription {
   }
 
   /** Consumer lag of the partitions this member owns: log end offset − committed offset. */
-  private async reportLag(set: (labels: Record<'service' | 'group' | 'topic' | 'partition', string | number>, value: number) => void): Promise<void> {
+  private async reportLag(set: GaugeSetter<'service' | 'group' | 'topic' | 'partition'>): Promise<void> {
     if (this.closing || !this.consumer.isActive()) return;
     const owned = [...this.lanes.values()].filter((l) => l.owned);
     if (owned.length === 0) return;
