@@ -1,15 +1,22 @@
 /**
- * Drives complete place-order sagas through the seed-compatible `POST /orders` against a running stack,
- * on customers and products it creates for itself (never the demo seed rows).
+ * Drives complete place-order sagas through the seed-compatible `POST /orders` of the gateway (what a
+ * user gets), on customers and products it creates for itself (never the demo seed rows).
  *
- *   npm run bench -- --n 2000 --c 64                  closed loop: n sagas, c in flight
+ *   npm run bench -- --n 3000 --c 64                  closed loop: n sagas, c in flight
  *   npm run bench -- --rate 100 --duration 30         open loop: fixed arrival rate
+ *   npm run bench -- --n 3000 --c 64 --profile        also: CPU, commits, messages and batch sizes per saga
+ *   npm run bench -- --n 3000 --c 64 --ceiling        then ../shared/bench/ceiling/run.sh 64 20, and the ratio
  *
- * Prints progress, then as its last line one JSON object with n, concurrency, placed, failed,
- * sagas_per_s, p50_ms, p99_ms (and a few more), also written to .data/bench/last.json.
+ * Latencies (p50/p99) are over completed sagas (201); 202s (still running after the wait) and errors
+ * are counted apart. In open loop each latency runs from the request's scheduled start, so a client
+ * that falls behind its schedule does not hide queueing delay. Prints progress on stderr, then as
+ * its last line one JSON object, also written to .data/bench/last.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { diff, formatProfile, snapshot, type Profile, type Snapshot } from './profile.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -17,11 +24,15 @@ const { values: args } = parseArgs({
     c: { type: 'string', default: '64' },
     rate: { type: 'string' },
     duration: { type: 'string', default: '30' },
-    url: { type: 'string', default: process.env.ORDER_URL ?? 'http://127.0.0.1:3001' },
+    target: { type: 'string', default: process.env.BENCH_TARGET ?? 'http://127.0.0.1:3000' },
     'inventory-url': { type: 'string', default: process.env.INVENTORY_URL ?? 'http://127.0.0.1:3002' },
     'wallet-url': { type: 'string', default: process.env.WALLET_URL ?? 'http://127.0.0.1:3004' },
+    'metrics-urls': { type: 'string', default: 'http://127.0.0.1:3001,http://127.0.0.1:3002,http://127.0.0.1:3003,http://127.0.0.1:3004,http://127.0.0.1:3005' },
+    'database-url': { type: 'string', default: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres' },
     customers: { type: 'string', default: '64' },
     warmup: { type: 'string', default: '50' },
+    profile: { type: 'boolean', default: false },
+    ceiling: { type: 'boolean', default: false },
   },
 });
 
@@ -48,16 +59,28 @@ async function setup(totalOrders: number): Promise<void> {
   }
 }
 
+interface Tally {
+  /** Latencies of completed sagas (201). */
+  latencies: number[];
+  statuses: Map<number, number>;
+  /** First body of each failing status, to show why. */
+  examples: Map<number, string>;
+}
+
+const newTally = (): Tally => ({ latencies: [], statuses: new Map(), examples: new Map() });
+
 let seq = 0;
-async function placeOne(): Promise<{ ok: boolean; ms: number; status: number }> {
+/** One saga; its latency runs from `startedAt` (now, or its scheduled start in open loop). */
+async function placeOne(tally: Tally, startedAt = performance.now()): Promise<void> {
   const i = seq++;
   const product = products[i % products.length]!;
-  const started = performance.now();
-  const r = await post(`${args.url}/orders`, {
+  const r = await post(`${args.target}/orders`, {
     customerId: customers[i % customers.length],
     orderItems: [{ productId: product.id, quantity: 1, totalPrice: product.price }],
-  }).catch(() => ({ status: 0, body: undefined }));
-  return { ok: r.status === 201, ms: performance.now() - started, status: r.status };
+  }).catch((err: Error) => ({ status: 0, body: { message: err.message } }));
+  if (r.status === 201) tally.latencies.push(performance.now() - startedAt);
+  tally.statuses.set(r.status, (tally.statuses.get(r.status) ?? 0) + 1);
+  if (r.status !== 201 && !tally.examples.has(r.status)) tally.examples.set(r.status, JSON.stringify(r.body).slice(0, 200));
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -65,77 +88,117 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function closedLoop(n: number, c: number, latencies: number[], statuses: Map<number, number>) {
+const finished = (t: Tally) => [...t.statuses.values()].reduce((a, b) => a + b, 0);
+
+async function closedLoop(n: number, c: number, tally: Tally) {
   let next = 0;
-  let done = 0;
-  const progress = setInterval(() => console.error(`  ${done}/${n} sagas`), 1000);
+  const progress = setInterval(() => console.error(`  ${finished(tally)}/${n} sagas`), 1000);
   await Promise.all(
     Array.from({ length: c }, async () => {
       while (next < n) {
         next++;
-        const r = await placeOne();
-        latencies.push(r.ms);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-        done++;
+        await placeOne(tally);
       }
     }),
   );
   clearInterval(progress);
 }
 
-async function openLoop(rate: number, seconds: number, latencies: number[], statuses: Map<number, number>) {
+async function openLoop(rate: number, seconds: number, tally: Tally) {
   const total = Math.round(rate * seconds);
   const start = performance.now();
   const inflight: Promise<void>[] = [];
-  const progress = setInterval(() => console.error(`  ${latencies.length}/${total} sagas`), 1000);
+  const progress = setInterval(() => console.error(`  ${finished(tally)}/${total} sagas`), 1000);
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(
-      placeOne().then((r) => {
-        latencies.push(r.ms);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      }),
-    );
+    inflight.push(placeOne(tally, due));
   }
   await Promise.all(inflight);
   clearInterval(progress);
+}
+
+/** The machine's ceiling, run right after (same minute): its RESULT line, parsed. */
+function runCeiling(c: number): Record<string, unknown> | undefined {
+  const script = join(import.meta.dirname, '..', '..', '..', 'shared', 'bench', 'ceiling', 'run.sh');
+  if (!existsSync(script)) {
+    console.error(`no ceiling at ${script}`);
+    return undefined;
+  }
+  console.error(`running the ceiling: ${script} ${c} 20`);
+  const r = spawnSync('bash', [script, String(c), '20'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) return undefined;
+  console.error(line);
+  return JSON.parse(line.slice('RESULT '.length)) as Record<string, unknown>;
 }
 
 async function main() {
   const openLoopRate = args.rate ? Number(args.rate) : undefined;
   const n = openLoopRate ? Math.round(openLoopRate * Number(args.duration)) : Number(args.n);
   const c = Number(args.c);
-  console.error(`bench ${runId}: setting up ${products.length} products and ${customers.length} wallets`);
+  console.error(`bench ${runId} against ${args.target}: setting up ${products.length} products and ${customers.length} wallets`);
   await setup(n + Number(args.warmup));
   console.error(`warming up with ${args.warmup} sagas`);
-  await closedLoop(Number(args.warmup), Math.min(c, 16), [], new Map());
+  await closedLoop(Number(args.warmup), Math.min(c, 16), newTally());
 
-  const latencies: number[] = [];
-  const statuses = new Map<number, number>();
+  const probe = { databaseUrl: args['database-url'], metricsUrls: args['metrics-urls'].split(','), settle: true };
+  let before: Snapshot | undefined;
+  if (args.profile) {
+    console.error('profile: waiting for PostgreSQL statistics to settle');
+    before = await snapshot(probe);
+  }
+  const tally = newTally();
   const started = performance.now();
-  if (openLoopRate) await openLoop(openLoopRate, Number(args.duration), latencies, statuses);
-  else await closedLoop(n, c, latencies, statuses);
+  if (openLoopRate) await openLoop(openLoopRate, Number(args.duration), tally);
+  else await closedLoop(n, c, tally);
   const seconds = (performance.now() - started) / 1000;
+  let profile: Profile | undefined;
+  if (before) {
+    const atEnd = await snapshot({ ...probe, settle: false });
+    const after = await snapshot(probe);
+    // CPU and memory as of the end of the run; commits and metrics once their counters settled.
+    profile = diff(before, { ...after, ticks: atEnd.ticks, machineBusy: atEnd.machineBusy, rssMb: atEnd.rssMb }, tally.statuses.get(201) ?? 0);
+    console.error(formatProfile(profile));
+  }
 
-  const sorted = [...latencies].sort((a, b) => a - b);
-  const placed = statuses.get(201) ?? 0;
-  const result = {
+  const sorted = [...tally.latencies].sort((a, b) => a - b);
+  const placed = tally.statuses.get(201) ?? 0;
+  const accepted = tally.statuses.get(202) ?? 0;
+  const result: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    target: args.target,
     mode: openLoopRate ? 'open' : 'closed',
     n,
     concurrency: openLoopRate ? null : c,
     rate: openLoopRate ?? null,
     placed,
-    failed: n - placed,
-    statuses: Object.fromEntries(statuses),
+    accepted_202: accepted,
+    errors: n - placed - accepted,
+    statuses: Object.fromEntries(tally.statuses),
+    ...(tally.examples.size > 0 ? { error_examples: Object.fromEntries(tally.examples) } : {}),
     seconds: Number(seconds.toFixed(2)),
     sagas_per_s: Number((placed / seconds).toFixed(1)),
     p50_ms: Number(percentile(sorted, 50).toFixed(1)),
     p90_ms: Number(percentile(sorted, 90).toFixed(1)),
     p99_ms: Number(percentile(sorted, 99).toFixed(1)),
     max_ms: Number((sorted.at(-1) ?? 0).toFixed(1)),
+    ...(profile ? { profile } : {}),
   };
+  if (args.ceiling) {
+    const ceiling = runCeiling(openLoopRate ? 64 : c);
+    if (ceiling) {
+      const cores = ceiling.cpu_cores as { machine_busy: number };
+      result.ceiling = {
+        sagas_per_s: ceiling.sagas_per_s,
+        p50_ms: ceiling.p50_ms,
+        p99_ms: ceiling.p99_ms,
+        machine_cpu_ms_per_saga: Number(((cores.machine_busy * 1000) / (ceiling.sagas_per_s as number)).toFixed(2)),
+      };
+      result.ratio_to_ceiling = Number(((result.sagas_per_s as number) / (ceiling.sagas_per_s as number)).toFixed(3));
+    }
+  }
   mkdirSync('.data/bench', { recursive: true });
   writeFileSync('.data/bench/last.json', JSON.stringify(result, null, 2));
   console.log(JSON.stringify(result));

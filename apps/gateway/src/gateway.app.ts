@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { bearerToken, decide, isPublic } from './auth/access-rules';
+import { bearerToken, decide, field, isPublic } from './auth/access-rules';
 import { takeRequestQueryToken } from './auth/query-token';
 import { UserDirectory, type Principal } from './auth/demo-users';
 import { TokenService } from './auth/token.service';
@@ -111,10 +111,13 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       // Counting must not fail requests when Redis is briefly away.
       skipOnError: true,
       allowList: (req) => req.url === '/health' || req.url === '/metrics',
-      // Per client (token subject, else address) and per route.
+      // After the body is parsed, so a demo-mode seed call counts against the customer it acts as.
+      hook: 'preHandler',
+      // Per client (token subject; in demo mode the seed call's customer; else address) and per route.
       keyGenerator: (req) => {
         const ctx = contexts.get(req.raw);
-        const client = ctx?.principal ? `sub:${ctx.principal.sub}` : `ip:${req.ip}`;
+        const actingAs = env.AUTH_MODE === 'demo' && req.method === 'POST' && req.url === '/orders' ? field(req.body, 'customerId') : undefined;
+        const client = ctx?.principal ? `sub:${ctx.principal.sub}` : typeof actingAs === 'string' ? `customer:${actingAs}` : `ip:${req.ip}`;
         return `${client}|${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
       },
       errorResponseBuilder: (_req, context) =>

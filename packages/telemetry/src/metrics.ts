@@ -71,6 +71,13 @@ export const METRICS = {
     'topic',
     'partition',
   ] as const),
+  consumerBatchSize: new Histogram({
+    name: 'consumer_batch_size',
+    help: 'Messages per batch delivered to a transactional consumer, by consumer group (mean = sum / count)',
+    labelNames: ['service', 'group'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+    registers: [METRICS_REGISTRY],
+  }),
   messagesHandled: counter('messages_handled_total', 'Messages a transactional consumer handled (duplicates dropped by the inbox not counted), by topic', ['topic']),
   deadLettered: counter('messages_dead_lettered_total', 'Messages sent to a dead-letter topic, by source topic and reason (malformed, poison, failed)', [
     'topic',

@@ -27,7 +27,8 @@ const ALLOW: AccessDecision = { kind: 'allow' };
 const unauthorized = (): AccessDecision => ({ kind: 'deny', status: 401, code: ErrorCode.Unauthorized, message: 'a bearer token is required' });
 const forbidden = (message: string): AccessDecision => ({ kind: 'deny', status: 403, code: ErrorCode.Forbidden, message });
 
-function field(value: unknown, name: string): unknown {
+/** A field of a parsed JSON body, or undefined when the body is not an object. */
+export function field(value: unknown, name: string): unknown {
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
 }
 

@@ -148,7 +148,9 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
     }
   };
 
+  const batchSize = METRICS.consumerBatchSize.labels({ service, group: o.groupId });
   const handler = async (batch: readonly IncomingMessage[]): Promise<void> => {
+    batchSize.observe(batch.length);
     let valid: IncomingMessage[] = batch as IncomingMessage[];
     let malformed: { m: IncomingMessage; reason: 'malformed'; err: string }[] | undefined;
     for (let i = 0; i < batch.length; i++) {

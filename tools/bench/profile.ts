@@ -1,0 +1,193 @@
+/**
+ * Where a bench run's time goes (`npm run bench -- --profile`): CPU per process from /proc, commits
+ * per database from pg_stat_database, messages published and handled and consumer batch sizes from
+ * the services' /metrics. Take a snapshot before and after the measured run; `diff` turns the two
+ * into per-saga figures.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux). */
+const HZ = 100;
+/** PostgreSQL backends flush their statistics at most every second and when idle after 10 s. */
+const PG_STATS_SETTLE_MS = 11_000;
+const SERVICES = ['gateway', 'order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
+
+export interface Snapshot {
+  at: number;
+  /** CPU ticks by process group: each service, kafka, postgres, embedded, and the whole machine. */
+  ticks: Record<string, number>;
+  machineBusy: number;
+  /** Resident memory (MB) of each node/kafka process group at the time of the snapshot. */
+  rssMb: Record<string, number>;
+  commits: Record<string, number>;
+  metrics: Map<string, number>;
+}
+
+/** Which group a process belongs to, from its command line; undefined for the rest. */
+function groupOf(cmdline: string, comm: string): string | undefined {
+  if (comm.startsWith('postgres')) return 'postgres';
+  if (cmdline.includes('kafka.Kafka')) return 'kafka';
+  if (cmdline.includes('tools/embedded/start.ts')) return 'embedded';
+  for (const s of SERVICES) if (cmdline.includes(`apps/${s}/dist/main.js`)) return s;
+  return undefined;
+}
+
+function readProcesses(): { ticks: Record<string, number>; rssMb: Record<string, number> } {
+  const ticks: Record<string, number> = {};
+  const rssMb: Record<string, number> = {};
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let stat: string;
+    let cmdline: string;
+    try {
+      stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      cmdline = readFileSync(`/proc/${d}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const group = groupOf(cmdline, comm);
+    if (group === undefined) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks[group] = (ticks[group] ?? 0) + Number(f[11]) + Number(f[12]);
+    // field 24 (index 21 here) is rss in pages
+    if (group !== 'postgres') rssMb[group] = (rssMb[group] ?? 0) + (Number(f[21]) * 4096) / 1048576;
+  }
+  return { ticks, rssMb };
+}
+
+function machineBusyTicks(): number {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return total - cpu[3] - cpu[4];
+}
+
+async function readCommits(databaseUrl: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ datname: string; n: string }>('SELECT datname, xact_commit AS n FROM pg_stat_database WHERE datname IS NOT NULL');
+    return Object.fromEntries(rows.map((r) => [r.datname, Number(r.n)]));
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * The series of the profiled metrics across every /metrics endpoint, each series once (in the
+ * embedded mode every service serves the whole process's registry).
+ */
+async function readMetrics(urls: readonly string[]): Promise<Map<string, number>> {
+  const series = new Map<string, number>();
+  const wanted = /^(outbox_published_total|messages_handled_total|consumer_batch_size_sum|consumer_batch_size_count)\{/;
+  await Promise.all(
+    urls.map(async (url) => {
+      const text = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.text())
+        .catch(() => '');
+      for (const line of text.split('\n')) {
+        if (!wanted.test(line)) continue;
+        const i = line.lastIndexOf(' ');
+        series.set(line.slice(0, i), Number(line.slice(i + 1)));
+      }
+    }),
+  );
+  return series;
+}
+
+/** Takes a snapshot; `settle` first waits for PostgreSQL's statistics to be flushed. */
+export async function snapshot(o: { databaseUrl: string; metricsUrls: readonly string[]; settle: boolean }): Promise<Snapshot> {
+  if (o.settle) await delay(PG_STATS_SETTLE_MS);
+  const [commits, metrics] = await Promise.all([readCommits(o.databaseUrl), readMetrics(o.metricsUrls)]);
+  const { ticks, rssMb } = readProcesses();
+  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, commits, metrics };
+}
+
+export interface Profile {
+  sagas: number;
+  cpu_ms_per_saga: Record<string, number>;
+  commits_per_saga: Record<string, number>;
+  messages_published_per_saga: number;
+  messages_handled_per_saga: number;
+  /** Mean messages per batch, per consumer group. */
+  batch_mean: Record<string, number>;
+  rss_mb: Record<string, number>;
+}
+
+const round = (x: number, d = 2) => Number(x.toFixed(d));
+
+function sumWhere(m: Map<string, number>, prefix: string): number {
+  let n = 0;
+  for (const [k, v] of m) if (k.startsWith(prefix)) n += v;
+  return n;
+}
+
+function perGroup(m: Map<string, number>, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, v] of m) {
+    if (!k.startsWith(`${name}{`)) continue;
+    const group = /group="([^"]*)"/.exec(k)?.[1] ?? '?';
+    out.set(group, (out.get(group) ?? 0) + v);
+  }
+  return out;
+}
+
+/** Per-saga costs between two snapshots over `sagas` completed sagas. */
+export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
+  const per = (x: number) => (sagas > 0 ? x / sagas : 0);
+  const cpu: Record<string, number> = {};
+  let nodeTicks = 0;
+  for (const k of Object.keys(b.ticks).sort()) {
+    const t = b.ticks[k] - (a.ticks[k] ?? 0);
+    if (k !== 'kafka' && k !== 'postgres') nodeTicks += t;
+    cpu[k] = round(per((t * 1000) / HZ));
+  }
+  cpu.node_all = round(per((nodeTicks * 1000) / HZ));
+  cpu.machine = round(per(((b.machineBusy - a.machineBusy) * 1000) / HZ));
+  const commits: Record<string, number> = {};
+  let total = 0;
+  for (const k of Object.keys(b.commits).sort()) {
+    const n = b.commits[k] - (a.commits[k] ?? 0);
+    if (n <= 0 || ['postgres', 'template0', 'template1'].includes(k)) continue;
+    commits[k] = round(per(n));
+    total += n;
+  }
+  commits.all = round(per(total));
+  const delta = (name: string) => sumWhere(b.metrics, name) - sumWhere(a.metrics, name);
+  const sums = perGroup(b.metrics, 'consumer_batch_size_sum');
+  const counts = perGroup(b.metrics, 'consumer_batch_size_count');
+  const sums0 = perGroup(a.metrics, 'consumer_batch_size_sum');
+  const counts0 = perGroup(a.metrics, 'consumer_batch_size_count');
+  const batchMean: Record<string, number> = {};
+  for (const [group, s] of sums) {
+    const n = (counts.get(group) ?? 0) - (counts0.get(group) ?? 0);
+    if (n > 0) batchMean[group] = round((s - (sums0.get(group) ?? 0)) / n, 1);
+  }
+  return {
+    sagas,
+    cpu_ms_per_saga: cpu,
+    commits_per_saga: commits,
+    messages_published_per_saga: round(per(delta('outbox_published_total{'))),
+    messages_handled_per_saga: round(per(delta('messages_handled_total{'))),
+    batch_mean: batchMean,
+    rss_mb: Object.fromEntries(Object.entries(b.rssMb).map(([k, v]) => [k, round(v, 0)])),
+  };
+}
+
+/** The profile as a few readable lines (stderr), the JSON line stays last on stdout. */
+export function formatProfile(p: Profile): string {
+  const row = (title: string, o: Record<string, number>) =>
+    `  ${title.padEnd(22)} ${Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(' · ')}`;
+  return [
+    `profile over ${p.sagas} sagas`,
+    row('CPU ms per saga', p.cpu_ms_per_saga),
+    row('commits per saga', p.commits_per_saga),
+    row('messages per saga', { published: p.messages_published_per_saga, handled: p.messages_handled_per_saga }),
+    row('mean batch size', p.batch_mean),
+    row('resident MB', p.rss_mb),
+  ].join('\n');
+}
