@@ -20,7 +20,7 @@ export const OrchestratorEnvSchema = BaseEnvSchema.extend({
   COMPENSATION_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
   TIMER_POLL_MS: ms(200),
   /** Partitions handled at once (each its own transaction), plus the poller, HTTP and the relay. */
-  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(16),
   /** Kafka consumer group; a private one (with private source topics) isolates a test run. */
   KAFKA_GROUP_ID: z.string().min(1).default('orchestrator'),

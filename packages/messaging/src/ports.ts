@@ -43,9 +43,10 @@ export interface SubscribeOptions {
   /** Most messages per handler call (default 500). */
   maxBatchSize?: number;
   /**
-   * Most batches handled at once (Kafka default 2). A batch holds the queued messages of every
-   * partition that has some, each partition in offset order; a partition is never in two batches
-   * at once, so per-key order holds.
+   * Most batches handled at once (Kafka default 1: what arrives while a batch is handled coalesces
+   * into the next one, so each batch's fixed costs are paid for more messages). A batch holds the
+   * queued messages of every partition that has some, each partition in offset order; a partition
+   * is never in two batches at once, so per-key order holds.
    */
   concurrency?: number;
 }

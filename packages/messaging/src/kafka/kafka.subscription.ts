@@ -13,6 +13,8 @@ export interface KafkaConsumerTuning {
   heartbeatIntervalMs?: number;
   /** Longest a fetch waits for data (default 500 ms); also bounds how long close() waits for a fetch. */
   maxWaitTimeMs?: number;
+  /** Least time between two offset commits (default 100 ms); handled offsets wait for the next. */
+  commitIntervalMs?: number;
 }
 
 /** One partition's queue: fetched messages wait here, batches leave in offset order. */
@@ -49,8 +51,8 @@ const MAX_REDELIVERY_DELAY_MS = 30_000;
 /**
  * A consumer group member on Kafka. Records are queued per partition; every partition with queued
  * records joins the next batch (each partition in offset order, and in one batch at a time), up to
- * `concurrency` batches at once. A partition's
- * offset is committed (asynchronously, coalesced) only after its handler resolved; a handler that
+ * `concurrency` batches at once. A partition's offset is committed (asynchronously, at most every
+ * `commitIntervalMs`) only after its handler resolved; a handler that
  * throws gets the same batch again after a growing delay. A rebalance drops queued work of revoked
  * partitions and never commits for them; re-fetched records already queued are skipped.
  *
@@ -83,6 +85,9 @@ export class KafkaSubscription implements Subscription {
 
   private readonly toCommit = new Map<string, OffsetToCommit>();
   private committing: Promise<void> | null = null;
+  private commitTimer: NodeJS.Timeout | null = null;
+  private lastCommitAt = 0;
+  private readonly commitIntervalMs: number;
 
   private closing = false;
   private aborted = false;
@@ -101,7 +106,8 @@ export class KafkaSubscription implements Subscription {
     this.handler = s.handler;
     this.topics = [...s.topics];
     this.maxBatchSize = s.maxBatchSize ?? 500;
-    this.concurrency = s.concurrency ?? 2;
+    this.concurrency = s.concurrency ?? 1;
+    this.commitIntervalMs = o.commitIntervalMs ?? 100;
     this.logger = o.logger.child({ component: 'kafka-consumer', groupId: s.groupId });
     this.groupId = s.groupId;
     this.service = serviceLabel(o.logger);
@@ -381,7 +387,21 @@ export class KafkaSubscription implements Subscription {
     const key = `${lane.topic}:${lane.partition}`;
     const current = this.toCommit.get(key);
     if (!current || current.offset < offset) this.toCommit.set(key, { topic: lane.topic, partition: lane.partition, offset, leaderEpoch });
-    this.flushCommits();
+    this.scheduleCommit();
+  }
+
+  /**
+   * Offsets go at most once per `commitIntervalMs`: each commit is a request the broker pays for
+   * (an append to __consumer_offsets), and under load batches finish far more often than that.
+   * Committing later only widens what a crash redelivers, which the inbox drops.
+   */
+  private scheduleCommit(): void {
+    if (this.commitTimer || this.closing) return;
+    const wait = Math.max(0, this.lastCommitAt + this.commitIntervalMs - Date.now());
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      void this.flushCommits();
+    }, wait);
   }
 
   /** One commit request in flight at a time; offsets arriving meanwhile go in the next. */
@@ -392,6 +412,7 @@ export class KafkaSubscription implements Subscription {
     if (!this.consumer.isActive()) return Promise.resolve();
     const offsets = [...this.toCommit.values()];
     this.toCommit.clear();
+    this.lastCommitAt = Date.now();
     this.committing = this.consumer
       .commit({ offsets })
       .catch((err: unknown) => {
@@ -405,7 +426,7 @@ export class KafkaSubscription implements Subscription {
       })
       .finally(() => {
         this.committing = null;
-        if (this.toCommit.size > 0 && !this.closing) setTimeout(() => void this.flushCommits(), 100).unref();
+        if (this.toCommit.size > 0) this.scheduleCommit();
       });
     return this.committing;
   }
@@ -414,6 +435,8 @@ export class KafkaSubscription implements Subscription {
     this.closing = true;
     this.unregisterLag?.();
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
+    if (this.commitTimer) clearTimeout(this.commitTimer);
+    this.commitTimer = null;
     for (const lane of this.lanes.values()) this.dropQueued(lane);
     this.runnable.length = 0;
     for (const wake of [...this.sleepers]) wake();
