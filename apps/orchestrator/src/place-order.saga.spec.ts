@@ -30,7 +30,6 @@ function started() {
 
 function paying() {
   return started()
-    .whenReply('OrderPaymentPendingMarked', ref)
     .expectCommand({
       participant: TOPICS.inventoryCommands,
       type: 'ReserveStock',
@@ -54,13 +53,13 @@ describe('place-order saga (DESIGN §2)', () => {
       .whenReply('StockCommitted', ref)
       .expectStatus('COMPLETED');
     contractChecked(saga);
-    assert.equal(saga.sent[0].participant, TOPICS.orderCommands);
+    // The order is PAYMENT_PENDING when the saga starts (doneAtStart): ReserveStock is the first command.
+    assert.deepEqual(saga.sent.map((c) => c.type), ['ReserveStock', 'ProcessPayment', 'ConfirmOrder', 'CommitStock']);
   });
 
   it('P001 out of stock: FailOrder{OUT_OF_STOCK, "P001 is not available"}', () => {
     const saga = started()
-      .whenReply('OrderPaymentPendingMarked', ref)
-      .whenReply('StockReservationFailed', { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' })
+        .whenReply('StockReservationFailed', { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' })
       .expectCommand({
         participant: TOPICS.orderCommands,
         type: 'FailOrder',
@@ -107,8 +106,7 @@ describe('place-order saga (DESIGN §2)', () => {
 
   it('an unknown failure code still gives FailOrder a valid ErrorCode', () => {
     const saga = started()
-      .whenReply('OrderPaymentPendingMarked', ref)
-      .whenReply('StockReservationFailed', { orderId: ORDER, code: 'SOMETHING_NEW', reason: 'x' })
+        .whenReply('StockReservationFailed', { orderId: ORDER, code: 'SOMETHING_NEW', reason: 'x' })
       .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: 'INTERNAL', reason: 'x' } });
     contractChecked(saga);
   });
@@ -119,5 +117,14 @@ describe('place-order saga (DESIGN §2)', () => {
     saga.expectStatus('RUNNING');
     assert.equal(saga.instance.currentStep, 'confirmOrder');
     assert.equal(saga.instance.failure, null);
+    const confirms = saga.sent.filter((c) => c.type === 'ConfirmOrder');
+    assert.ok(confirms.length >= 5, `ConfirmOrder re-sent (sent ${confirms.length} times)`);
+    assert.equal(new Set(confirms.map((c) => c.messageId)).size, confirms.length, 'each re-send has a new message id');
+    saga
+      .whenReply('OrderPlaced', ref)
+      .expectCommand({ type: 'CommitStock', payload: ref });
+    for (let n = 0; n < 10; n++) saga.whenTimeout();
+    assert.ok(saga.sent.filter((c) => c.type === 'CommitStock').length >= 5, 'CommitStock re-sent too');
+    saga.whenReply('StockCommitted', ref).expectStatus('COMPLETED');
   });
 });

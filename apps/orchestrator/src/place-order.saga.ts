@@ -64,7 +64,8 @@ function errorCodeOf(failure: SagaFailure): ErrorCode {
 }
 
 /**
- * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING, reserve stock, pay (the
+ * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING (done by the order service as
+ * the saga starts), reserve stock, pay (the
  * pivot), then confirm the order and commit the stock (both retried until they succeed). A failure
  * compensates in reverse: refund (only if the payment's outcome is unknown), release the stock,
  * fail the order with the failing step's code and reason. Steps whose outcome is unknown after a
@@ -90,6 +91,9 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
         onReply: 'OrderFailed',
       },
       compensateOnTimeout: true,
+      // The order service makes the order PAYMENT_PENDING in the transaction that writes
+      // OrderPaymentRequested: the saga starts with this step done, one round trip less.
+      doneAtStart: true,
     })
     .step('reserveStock', {
       invoke: (d) => ({

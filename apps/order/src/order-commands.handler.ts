@@ -2,7 +2,7 @@ import { ErrorCode, parsePayload, TOPICS } from '@saga/contracts';
 import { reply, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
 import type { Queryable } from '@saga/postgres';
 import type { Logger } from 'pino';
-import type { OrderStatus } from './order-status';
+import { ANNOUNCED_STATUSES, type OrderStatus } from './order-status';
 import { OrderRepository, type OrderRow, type StatusChange } from './order.repository';
 import type { OrderService } from './order.service';
 
@@ -38,7 +38,7 @@ export class OrderCommandsHandler {
       changes.push({ orderId: order.id, status: to, ...info });
       order.status = to;
       if (info.statusInfo !== undefined) order.statusInfo = info.statusInfo;
-      out.push(this.orders.statusChanged(order));
+      if (ANNOUNCED_STATUSES.includes(to)) out.push(this.orders.statusChanged(order));
     };
 
     for (const { envelope, orderId } of work) {

@@ -26,6 +26,13 @@ const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   CANCELED: [],
 };
 
+/**
+ * Statuses announced on order.events (OrderStatusChanged): the order's milestones. The saga's
+ * intermediate states (PAYMENT_PENDING, PAYMENT_DONE) are no event: nobody consumes them, and
+ * they are in the order's history, its API and its event stream (SSE).
+ */
+export const ANNOUNCED_STATUSES: readonly OrderStatus[] = ['PLACED', 'ON_WAY', 'DELIVERED', 'FAILED', 'CANCELED'];
+
 /** Terminal outcomes of the place-order saga as the order sees them. */
 export const SAGA_OUTCOMES: readonly OrderStatus[] = ['PLACED', 'FAILED', 'CANCELED'];
 

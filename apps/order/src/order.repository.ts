@@ -20,6 +20,18 @@ export interface OrderRow {
   updatedAt: Date;
 }
 
+/** An order to insert, with its items. */
+export interface NewOrder {
+  id: string;
+  customerId: string;
+  amountCents: number;
+  currency: string;
+  expiresAt: Date;
+  /** Its saga starts in the same transaction: the order is PAYMENT_PENDING at once. */
+  sagaStarted: boolean;
+  items: readonly OrderItemRow[];
+}
+
 export interface StatusHistoryRow {
   status: OrderStatus;
   statusInfo: string | null;
@@ -60,31 +72,40 @@ const ORDER_COLUMNS = `id, customer_id AS "customerId", status, status_info AS "
 
 /** SQL of the order service: orders, their items and their status history. */
 export class OrderRepository {
-  /** Inserts the order, its items and its first history row in one statement (one round trip). */
-  async insert(
-    tx: Queryable,
-    order: { id: string; customerId: string; amountCents: number; currency: string; expiresAt: Date; sagaStarted: boolean },
-    items: readonly OrderItemRow[],
-  ): Promise<void> {
+  /**
+   * Inserts orders with their items and first history rows in one statement, whatever their number.
+   * An order whose saga starts with it (`sagaStarted`) is PAYMENT_PENDING at once: its history
+   * records INITIATED then PAYMENT_PENDING.
+   */
+  async insertMany(tx: Queryable, orders: readonly NewOrder[]): Promise<void> {
+    const items = orders.flatMap((o) => o.items.map((i, n) => ({ orderId: o.id, lineNo: n + 1, ...i })));
+    const history = orders.flatMap((o) => (o.sagaStarted ? [[o.id, 'INITIATED'], [o.id, 'PAYMENT_PENDING']] : [[o.id, 'INITIATED']]));
     await tx.query(
       `WITH o AS (
          INSERT INTO orders (id, customer_id, status, amount_cents, currency, expires_at, saga_started_at)
-         VALUES ($1, $2, 'INITIATED', $3, $4, $5, CASE WHEN $6::boolean THEN now() END) RETURNING id
+         SELECT id, c, CASE WHEN s THEN 'PAYMENT_PENDING' ELSE 'INITIATED' END, a, cur, e, CASE WHEN s THEN now() END
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::timestamptz[], $6::boolean[]) AS t(id, c, a, cur, e, s)
+         RETURNING id
        ), i AS (
          INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_cents)
-         SELECT o.id, n, p, q, c FROM o, unnest($7::text[], $8::int[], $9::bigint[]) WITH ORDINALITY AS t(p, q, c, n)
+         SELECT * FROM unnest($7::text[], $8::int[], $9::text[], $10::int[], $11::bigint[])
        )
-       INSERT INTO order_status_history (order_id, status) SELECT id, 'INITIATED' FROM o`,
+       INSERT INTO order_status_history (order_id, status)
+       SELECT h.id, h.s FROM unnest($12::text[], $13::text[]) WITH ORDINALITY AS h(id, s, n) ORDER BY h.n`,
       [
-        order.id,
-        order.customerId,
-        order.amountCents,
-        order.currency,
-        order.expiresAt,
-        order.sagaStarted,
+        orders.map((o) => o.id),
+        orders.map((o) => o.customerId),
+        orders.map((o) => o.amountCents),
+        orders.map((o) => o.currency),
+        orders.map((o) => o.expiresAt),
+        orders.map((o) => o.sagaStarted),
+        items.map((i) => i.orderId),
+        items.map((i) => i.lineNo),
         items.map((i) => i.productId),
         items.map((i) => i.quantity),
         items.map((i) => i.unitPriceCents),
+        history.map((h) => h[0]),
+        history.map((h) => h[1]),
       ],
     );
   }
@@ -223,14 +244,24 @@ export class OrderRepository {
     ]);
   }
 
-  /** Claims the right to start the saga of an INITIATED order (once). */
+  /**
+   * Claims the right to start the saga of an INITIATED order (once): the order becomes
+   * PAYMENT_PENDING in the transaction that writes the saga's start event.
+   */
   async markSagaStarted(tx: Queryable, id: string): Promise<OrderRow | undefined> {
     const res = await tx.query<OrderRow>(
-      `UPDATE orders SET saga_started_at = now(), updated_at = now()
+      `UPDATE orders SET saga_started_at = now(), status = 'PAYMENT_PENDING', updated_at = now()
        WHERE id = $1 AND status = 'INITIATED' AND saga_started_at IS NULL RETURNING ${ORDER_COLUMNS}`,
       [id],
     );
-    return res.rows[0];
+    const row = res.rows[0];
+    if (!row) return undefined;
+    await tx.query(
+      `WITH h AS (INSERT INTO order_status_history (order_id, status) VALUES ($1, 'PAYMENT_PENDING'))
+       SELECT pg_notify($2, $3)`,
+      [id, ORDER_STATUS_CHANNEL, `PAYMENT_PENDING:${id}`],
+    );
+    return row;
   }
 
   /** Ids of INITIATED orders never paid whose expiry has passed, locked for this transaction. */

@@ -1,12 +1,12 @@
 import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents } from '@saga/contracts';
-import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay } from '@saga/messaging';
-import type { Database, Queryable } from '@saga/postgres';
+import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay, type OutgoingMessage } from '@saga/messaging';
+import { GroupCommit, type Database } from '@saga/postgres';
 import { v7 as uuidv7 } from 'uuid';
 import type { CatalogClient } from './catalog.client';
 import type { CreateOrderInput } from './create-order.dto';
 import type { OrderOutcomeWaiter } from './order-outcome.waiter';
 import { assertTransition, type OrderStatus } from './order-status';
-import { OrderRepository, type OrderDetails, type OrderRow } from './order.repository';
+import { OrderRepository, type NewOrder, type OrderDetails, type OrderItemRow, type OrderRow } from './order.repository';
 import { orderView, type OrderView } from './order.view';
 
 export interface OrderServiceConfig {
@@ -20,8 +20,14 @@ export interface OrderServiceConfig {
 export type SagaCallResult = { done: true; order: OrderView } | { done: false; order: OrderView };
 
 /** Order rules: creation with catalog prices, starting and awaiting the saga, cancel, status updates. */
+interface PendingInsert {
+  order: NewOrder;
+  events: OutgoingMessage[];
+}
+
 export class OrderService {
   private readonly repo = new OrderRepository();
+  private readonly inserts = new GroupCommit<PendingInsert, void>((batch) => this.writeOrders(batch));
 
   constructor(
     private readonly db: Database,
@@ -68,7 +74,7 @@ export class OrderService {
           status: existing.status,
         });
       }
-      await this.requestPayment(tx, started, correlationId);
+      await enqueueOutbox(tx, [this.paymentRequested(started, await this.repo.items(tx, orderId), correlationId)]);
     });
     this.relay.wake();
     await outcome;
@@ -167,36 +173,39 @@ export class OrderService {
       }
       return { productId: item.productId, quantity: item.quantity, unitPriceCents: product.priceCents };
     });
-    const amountCents = items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0);
-    await this.db.transaction(async (tx) => {
-      const order = {
-        id,
-        customerId: input.customerId,
-        amountCents,
-        currency: DEFAULT_CURRENCY,
-        expiresAt: new Date(Date.now() + this.config.expiryMs),
-        sagaStarted: startSaga,
-      };
-      await this.repo.insert(tx, order, items);
-      if (startSaga) {
-        await this.requestPayment(tx, order, correlationId, items);
-      }
+    const order: NewOrder = {
+      id,
+      customerId: input.customerId,
+      amountCents: items.reduce((sum, i) => sum + i.unitPriceCents * i.quantity, 0),
+      currency: DEFAULT_CURRENCY,
+      expiresAt: new Date(Date.now() + this.config.expiryMs),
+      sagaStarted: startSaga,
+      items,
+    };
+    await this.inserts.submit({ order, events: startSaga ? [this.paymentRequested(order, items, correlationId)] : [] });
+  }
+
+  /** Concurrent order creations share one transaction (group commit): one statement for their rows, one for their events. */
+  private writeOrders(batch: readonly PendingInsert[]): Promise<void[]> {
+    return this.db.transaction(async (tx) => {
+      await this.repo.insertMany(tx, batch.map((b) => b.order));
+      await enqueueOutbox(tx, batch.flatMap((b) => b.events));
+      return batch.map(() => undefined);
     });
   }
 
-  private async requestPayment(
-    tx: Queryable,
+  /** The event that starts the order's saga; the order is PAYMENT_PENDING in the same transaction. */
+  private paymentRequested(
     order: Pick<OrderRow, 'id' | 'customerId' | 'amountCents' | 'currency'>,
+    items: readonly OrderItemRow[],
     correlationId: string | undefined,
-    knownItems?: { productId: string; quantity: number; unitPriceCents: number }[],
-  ) {
-    const items = knownItems ?? (await this.repo.items(tx, order.id));
+  ): OutgoingMessage {
     const envelope = newEnvelope(
       'OrderPaymentRequested',
-      { orderId: order.id, customerId: order.customerId, items, amountCents: order.amountCents, currency: order.currency },
+      { orderId: order.id, customerId: order.customerId, items: [...items], amountCents: order.amountCents, currency: order.currency },
       { sagaId: order.id, correlationId: correlationId ?? order.id },
     );
-    await enqueueOutbox(tx, [toTopic(TOPICS.orderEvents, envelope)]);
+    return toTopic(TOPICS.orderEvents, envelope);
   }
 
   private async outcome(orderId: string): Promise<SagaCallResult> {

@@ -7,3 +7,4 @@ export * from './pg-notifications';
 export * from './pglite/open-pglite';
 export * from './pglite/pglite-database';
 export * from './pglite/pglite-notifications';
+export * from './group-commit';

@@ -102,6 +102,14 @@ export interface StepSpec<D, M extends MessageCatalog> {
    * Such steps form the tail of the saga and have no compensation.
    */
   retryUntilSuccess?: boolean;
+  /**
+   * The event that starts the saga already carries this step's effect: the starter did it in the
+   * transaction that wrote the event (e.g. the order is PAYMENT_PENDING when its start event is
+   * written), so `start` does not send it, and it costs no round trip. Its compensation still runs
+   * on failure. Only leading steps; `invoke` stays, so an operator retry, or an instance started
+   * before the step became so, can still send it.
+   */
+  doneAtStart?: boolean;
 }
 
 /** Saga-wide defaults for what steps leave out. */
@@ -142,6 +150,7 @@ export interface SagaStep<D> {
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
   readonly retryUntilSuccess: boolean;
+  readonly doneAtStart: boolean;
 }
 
 /** A built, validated saga definition; immutable. */
@@ -189,6 +198,7 @@ export class SagaBuilder<D, M extends MessageCatalog> {
     if (this.specs.length === 0) problems.push('a saga needs at least one step');
     const seen = new Set<string>();
     let retriableTail = false;
+    let leading = true;
     const steps = this.specs.map(({ name, spec }, index): SagaStep<D> => {
       const where = `step ${name || `#${index + 1}`}`;
       if (!name) problems.push(`${where}: a step needs a name`);
@@ -208,6 +218,9 @@ export class SagaBuilder<D, M extends MessageCatalog> {
         problems.push(`${where}: only retryUntilSuccess steps may follow a retryUntilSuccess step`);
       }
       if (spec.compensateOnTimeout && !spec.compensate) problems.push(`${where}: compensateOnTimeout needs compensate`);
+      if (spec.doneAtStart && !leading) problems.push(`${where}: only the leading steps can be doneAtStart`);
+      if (spec.doneAtStart && retryUntilSuccess) problems.push(`${where}: a retryUntilSuccess step cannot be doneAtStart`);
+      leading &&= spec.doneAtStart === true;
       const timeoutMs = spec.timeoutMs ?? this.defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const retry =
         spec.retry ?? (retryUntilSuccess ? DEFAULT_RETRY_UNTIL_SUCCESS : (this.defaults.retry ?? DEFAULT_RETRY));
@@ -237,8 +250,10 @@ export class SagaBuilder<D, M extends MessageCatalog> {
         timeoutMs,
         retry,
         retryUntilSuccess,
+        doneAtStart: spec.doneAtStart === true,
       });
     });
+    if (steps.length > 0 && steps.every((s) => s.doneAtStart)) problems.push('a saga needs a step that is not doneAtStart');
     if (problems.length > 0) throw new Error(`saga ${this.type}: ${problems.join('; ')}`);
     const byName = new Map(steps.map((s) => [s.name, s]));
     const type = this.type;

@@ -398,6 +398,46 @@ describe('versions', () => {
   });
 });
 
+describe('a step done at start', () => {
+  const local = defineSaga<{ id: string }>('Local', { timeoutMs: 1_000 })
+    .step('markPending', {
+      invoke: (d) => ({ participant: 'a.commands', type: 'MarkPending', payload: d }),
+      onReply: { PendingMarked: 'success' },
+      compensate: { command: (d, f) => ({ participant: 'a.commands', type: 'Fail', payload: { ...d, code: f.code } }), onReply: 'Failed' },
+      doneAtStart: true,
+    })
+    .step('reserve', {
+      invoke: (d) => ({ participant: 'b.commands', type: 'Reserve', payload: d }),
+      onReply: { Reserved: 'success', NotReserved: 'failure' },
+    })
+    .build();
+
+  it('is not sent: the saga starts at the next step', () => {
+    givenSaga(local, { sagaId: 's' })
+      .startedWith({ id: 's' })
+      .expectCommand({ participant: 'b.commands', type: 'Reserve' })
+      .expectHistory('STARTED', 'COMMAND_SENT')
+      .whenReply('Reserved', {})
+      .expectStatus('COMPLETED');
+  });
+
+  it('is compensated when a later step fails', () => {
+    givenSaga(local, { sagaId: 's' })
+      .startedWith({ id: 's' })
+      .whenReply('NotReserved', { code: 'OUT_OF_STOCK', reason: 'none left' })
+      .expectCommand({ participant: 'a.commands', type: 'Fail', payload: { id: 's', code: 'OUT_OF_STOCK' } })
+      .expectStatus('COMPENSATING')
+      .whenReply('Failed', {})
+      .expectStatus('COMPENSATED');
+  });
+
+  it('is only allowed for leading steps, and not for every step', () => {
+    const ok = { invoke: () => ({ participant: 'p', type: 'A', payload: {} }), onReply: { Ok: 'success' as const } };
+    assert.throws(() => defineSaga('X').step('a', ok).step('b', { ...ok, doneAtStart: true }).build(), /only the leading steps can be doneAtStart/);
+    assert.throws(() => defineSaga('X').step('a', { ...ok, doneAtStart: true }).build(), /a step that is not doneAtStart/);
+  });
+});
+
 describe('defineSaga validation', () => {
   const ok = { invoke: () => ({ participant: 'p', type: 'A', payload: {} }), onReply: { Ok: 'success' as const } };
 

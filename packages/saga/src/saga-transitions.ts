@@ -33,7 +33,8 @@ export const STEP_FAILED = 'STEP_FAILED';
 export const MAX_PENDING_IDS = 16;
 
 /**
- * Creates the instance (version 1, RUNNING) and sends the first step's command.
+ * Creates the instance (version 1, RUNNING) and sends the first step's command (the first step
+ * that is not `doneAtStart`: the leading ones are done by whoever started the saga).
  *
  * @example
  * const { instance, commands } = start(def, { sagaId: order.id, data, now, ids });
@@ -42,7 +43,7 @@ export function start<D>(
   def: SagaDefinition<D>,
   o: { sagaId: string; data: D } & TransitionContext,
 ): TransitionResult<D> {
-  const first = def.steps[0];
+  const first = def.steps.find((s) => !s.doneAtStart)!;
   const t = new Transition(def, {
     id: o.sagaId,
     type: def.type,
@@ -59,7 +60,8 @@ export function start<D>(
     createdAt: o.now,
     updatedAt: o.now,
   }, o);
-  t.log('STARTED', first.name, {});
+  const doneAtStart = def.steps.slice(0, first.index).map((s) => s.name);
+  t.log('STARTED', first.name, doneAtStart.length > 0 ? { doneAtStart } : {});
   t.sendStep(first, 1, false);
   return t.done();
 }
