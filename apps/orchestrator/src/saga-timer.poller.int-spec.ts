@@ -87,8 +87,8 @@ describe('SagaTimerPoller (real PostgreSQL + outbox)', () => {
     const saga = (await new SagaQueryRepository(db).get('t-1'))!;
     assert.equal(saga.attempt, 2);
     const rows = await outboxOf('t-1');
-    assert.deepEqual(rows.map((r) => r.headers[ENVELOPE_HEADERS.type]), ['MarkOrderPaymentPending', 'MarkOrderPaymentPending']);
-    assert.equal(rows[1].topic, 'order.commands');
+    assert.deepEqual(rows.map((r) => r.headers[ENVELOPE_HEADERS.type]), ['ReserveStock', 'ReserveStock']);
+    assert.equal(rows[1].topic, 'inventory.commands');
     assert.deepEqual(saga.pendingCommandIds, rows.map((r) => r.headers[ENVELOPE_HEADERS.id]), 'both attempts stay answerable');
   });
 
@@ -125,7 +125,7 @@ describe('SagaTimerPoller (real PostgreSQL + outbox)', () => {
       const id = `silent-${randomBytes(3).toString('hex')}`;
       await startSagas(engine, [id]);
       poller.start();
-      // MarkOrderPaymentPending ×2, then FailOrder{STEP_TIMEOUT} ×1, all unanswered
+      // ReserveStock ×2 (the order was PAYMENT_PENDING at start), then ReleaseStock ×1 (its outcome is unknown), all unanswered
       const stuck = await eventually(
         async () => {
           const s = await new SagaQueryRepository(db).get(id);
@@ -136,27 +136,28 @@ describe('SagaTimerPoller (real PostgreSQL + outbox)', () => {
       );
       assert.deepEqual(stuck.failure, {
         code: 'STEP_TIMEOUT',
-        reason: 'markPaymentPending got no reply within 150 ms (2 attempts)',
-        step: 'markPaymentPending',
+        reason: 'reserveStock got no reply within 150 ms (2 attempts)',
+        step: 'reserveStock',
       });
       assert.deepEqual(
         (await outboxOf(id)).map((r) => r.headers[ENVELOPE_HEADERS.type]),
-        ['MarkOrderPaymentPending', 'MarkOrderPaymentPending', 'FailOrder'],
+        ['ReserveStock', 'ReserveStock', 'ReleaseStock'],
       );
       await poller.stop(); // from here on the saga's state is the operator's
 
       const list = (await (await fetch(`${base}/api/sagas?status=COMPENSATION_FAILED`)).json()) as { items: { id: string }[] };
       assert.ok(list.items.some((s) => s.id === id));
       const detail = (await (await fetch(`${base}/api/sagas/${id}`)).json()) as Json;
-      assert.equal(detail.steps[0].name, 'markPaymentPending');
-      assert.equal(detail.steps[0].state, 'COMPENSATION_FAILED');
-      assert.equal(detail.steps[0].attempts, 2);
+      assert.deepEqual(detail.steps.slice(0, 2).map((s: Json) => [s.name, s.state, s.attempts]), [
+        ['markPaymentPending', 'SUCCEEDED', 0],
+        ['reserveStock', 'COMPENSATION_FAILED', 2],
+      ]);
       assert.equal(detail.history.at(-1).event, 'COMPENSATION_FAILED');
 
       const retried = await fetch(`${base}/api/sagas/${id}/retry`, { method: 'POST' });
       assert.equal(retried.status, 200);
       assert.equal(((await retried.json()) as Json).status, 'COMPENSATING');
-      assert.equal((await outboxOf(id)).map((r) => r.headers[ENVELOPE_HEADERS.type]).at(-1), 'FailOrder');
+      assert.equal((await outboxOf(id)).map((r) => r.headers[ENVELOPE_HEADERS.type]).at(-1), 'ReleaseStock');
 
       const again = await fetch(`${base}/api/sagas/${id}/retry`, { method: 'POST' });
       assert.equal(again.status, 409);

@@ -66,6 +66,14 @@ export function stepTimeline(def: SagaDefinition<unknown> | null, history: reado
       s.durationMs = s.startedAt ? at.getTime() - Date.parse(s.startedAt) : null;
     };
     switch (h.event) {
+      case 'STARTED':
+        // Steps done by the saga's starter (doneAtStart) succeeded as the saga started.
+        for (const name of (h.detail.doneAtStart as string[] | undefined) ?? []) {
+          const done = steps.get(name);
+          if (!done) continue;
+          Object.assign(done, { state: 'SUCCEEDED', startedAt: at.toISOString(), finishedAt: at.toISOString(), durationMs: 0 });
+        }
+        break;
       case 'COMMAND_SENT':
         s.state = 'RUNNING';
         s.startedAt = at.toISOString();

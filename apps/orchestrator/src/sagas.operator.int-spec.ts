@@ -63,14 +63,15 @@ after(async () => {
 });
 
 describe('operator actions on sagas (real PostgreSQL)', () => {
-  it('cancel of a RUNNING saga compensates through the engine: FailOrder in the outbox, a second cancel is a 409', async () => {
+  it('cancel of a RUNNING saga compensates through the engine: ReleaseStock in the outbox, a second cancel is a 409', async () => {
     const id = `cancel-${randomBytes(3).toString('hex')}`;
     await startSaga(id);
     const res = await http('POST', `/api/sagas/${id}/cancel`, { reason: 'customer called' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.status, 'COMPENSATING');
-    assert.deepEqual(res.body.failure, { code: 'CANCELED_BY_OPERATOR', reason: 'customer called', step: 'markPaymentPending' });
-    assert.deepEqual(await outboxTypes(id), ['MarkOrderPaymentPending', 'FailOrder']);
+    assert.deepEqual(res.body.failure, { code: 'CANCELED_BY_OPERATOR', reason: 'customer called', step: 'reserveStock' });
+    // A reservation whose outcome is unknown is released first (then the order is failed).
+    assert.deepEqual(await outboxTypes(id), ['ReserveStock', 'ReleaseStock']);
     const saga = await http('GET', `/api/sagas/${id}`);
     assert.deepEqual(saga.body.history.map((h: { event: string }) => h.event).slice(-3), ['OPERATOR_CANCEL', 'STEP_FAILED', 'COMPENSATION_SENT']);
 
@@ -88,9 +89,9 @@ describe('operator actions on sagas (real PostgreSQL)', () => {
     const res = await http('POST', `/api/sagas/${id}/retry`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.attempt, 2);
-    assert.deepEqual(await outboxTypes(id), ['MarkOrderPaymentPending', 'MarkOrderPaymentPending']);
+    assert.deepEqual(await outboxTypes(id), ['ReserveStock', 'ReserveStock']);
     const { rows } = await db.query<{ topic: string }>('SELECT topic FROM outbox WHERE key = $1', [id]);
-    assert.ok(rows.every((r) => r.topic === TOPICS.orderCommands));
+    assert.ok(rows.every((r) => r.topic === TOPICS.inventoryCommands));
   });
 
   it('filters by status and age, and counts outcomes per second', async () => {

@@ -78,7 +78,9 @@ export class PaymentCommandsHandler {
       const { type, payload } = step.reply;
       out.push({ ...reply(message.envelope, type, payload as never), topic: this.topics.replies });
       if (step.event) {
-        const meta = { sagaId: message.envelope.sagaId, correlationId: message.envelope.correlationId, causationId: message.envelope.id };
+        const e = message.envelope;
+        // The event joins the trace of the command that caused it, as the reply does.
+        const meta = { sagaId: e.sagaId, correlationId: e.correlationId, causationId: e.id, traceparent: e.traceparent };
         out.push(toTopic(this.topics.events, newEnvelope(type, payload as never, meta)));
       }
       if (type === 'PaymentFailed' && step.event) this.logger.info({ ...payload }, 'payment failed');

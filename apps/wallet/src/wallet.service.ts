@@ -1,8 +1,8 @@
 import { AppError, ErrorCode, fromCents, toCents } from '@saga/contracts';
-import type { Database } from '@saga/postgres';
+import { GroupCommit, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { DebitRequest } from './wallet.dto';
-import { WalletRepository, type TransactionRow, type WalletRow } from './wallet.repository';
+import { WalletRepository, type DebitInput, type DebitOutcome, type TransactionRow, type WalletRow } from './wallet.repository';
 
 /** DESIGN §3 answers a refused withdrawal with 409 INSUFFICIENT_FUNDS (a saga's refused payment is a 402). */
 class WithdrawalRefused extends AppError {
@@ -16,6 +16,14 @@ const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2
 /** Balances, deposits, withdrawals, and the payment service's idempotent debits and reversals. */
 export class WalletService {
   private readonly repo = new WalletRepository();
+  /** Concurrent debits share one transaction (group commit): one fsync for all of them. */
+  private readonly debits = new GroupCommit<DebitInput, DebitOutcome>((batch) =>
+    this.db.transaction(async (tx) => {
+      const out: DebitOutcome[] = [];
+      for (const d of batch) out.push(await this.repo.debit(tx, d));
+      return out;
+    }),
+  );
 
   constructor(
     private readonly db: Database,
@@ -73,7 +81,7 @@ export class WalletService {
    * CONFLICT 409 when the payment was reversed first, VALIDATION_FAILED 400 for a currency mismatch).
    */
   async debit(d: DebitRequest) {
-    const outcome = await this.repo.debit(this.db, {
+    const outcome = await this.debits.submit({
       paymentId: d.paymentId,
       customerId: d.customerId,
       amountCents: d.amountCents,
