@@ -17,7 +17,8 @@ export interface PaymentTopics {
 
 /**
  * The payment service's part of the saga (payment.commands). `prepare` calls the wallet outside
- * the transaction (each order's calls in order, orders concurrently, bounded); `handle` records the
+ * the transaction (the batch's first debits in one batch call; an order with several commands
+ * chained in order, orders concurrently, bounded); `handle` records the
  * outcomes, ledger rows, owed reversals, replies and payment.events in the consumer's transaction.
  * A repeated command answers the recorded outcome without calling the wallet again.
  *
@@ -42,8 +43,20 @@ export class PaymentCommandsHandler {
     const answers: WalletAnswers = new Map();
     if (work.length === 0) return answers;
     const rows = await this.repo.byOrders(this.db, work.map((w) => w.command.orderId));
-    const byOrder = Map.groupBy(work, (w) => w.command.orderId);
-    await forEachLimited([...byOrder.values()], this.o.walletConcurrency, async (orderWork) => {
+    const byOrder = [...Map.groupBy(work, (w) => w.command.orderId).values()];
+    // The common case, one ProcessPayment of an order not yet paid, goes in one batch call: one
+    // request and one wallet transaction for all of them. The rest is chained per order below.
+    const batched = byOrder.filter((w) => w.length === 1 && w[0].command.type === 'ProcessPayment' && walletCallFor(rows.get(w[0].command.orderId), w[0].command) === 'debit');
+    const debits = batched.map((w) => w[0] as { message: IncomingMessage; command: Extract<PaymentCommand, { type: 'ProcessPayment' }> });
+    const chained = byOrder.filter((w) => !batched.includes(w));
+    const debitAll = async () => {
+      if (debits.length === 0) return;
+      // One request carries one trace context: the first command's (the others' spans stay in their own traces).
+      const { traceparent, correlationId } = debits[0].message.envelope;
+      const results = await withTraceparent(traceparent, () => this.wallet.debitMany(debits.map((d) => d.command), correlationId));
+      debits.forEach((d, i) => answers.set(d.message.envelope.id, results[i]));
+    };
+    const chainAll = forEachLimited(chained, this.o.walletConcurrency, async (orderWork) => {
       let row: PaymentRow | undefined = rows.get(orderWork[0].command.orderId);
       for (const { message, command } of orderWork) {
         const call = walletCallFor(row, command);
@@ -56,6 +69,7 @@ export class PaymentCommandsHandler {
         row = applyPaymentCommand(row, command, answer).row;
       }
     });
+    await Promise.all([debitAll(), chainAll]);
     return answers;
   };
 

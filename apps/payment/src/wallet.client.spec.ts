@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { WalletClient } from './wallet.client';
 
 /** A scripted wallet on a real socket: each request takes the next behaviour. */
-type Behaviour = 'applied' | 'insufficient' | 'unavailable' | 'hang' | 'reset' | 'reversed';
+type Behaviour = 'applied' | 'insufficient' | 'unavailable' | 'hang' | 'reset' | 'reversed' | 'batch-one-open' | 'batch';
 
 describe('WalletClient', () => {
   const script: Behaviour[] = [];
@@ -21,6 +21,23 @@ describe('WalletClient', () => {
       seen.push(`${req.method} ${req.url}`);
       const next = script.shift() ?? 'applied';
       const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (next === 'batch' || next === 'batch-one-open') {
+        // Per debit: a customer called POOR is refused; with batch-one-open the last debit is not settled (503).
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          const { debits } = JSON.parse(Buffer.concat(chunks).toString()) as { debits: { paymentId: string; customerId: string }[] };
+          const results = debits.map((d, i) =>
+            next === 'batch-one-open' && i === debits.length - 1
+              ? { paymentId: d.paymentId, status: 503, body: { code: 'UNAVAILABLE', message: 'try again' } }
+              : d.customerId === 'POOR'
+                ? { paymentId: d.paymentId, status: 402, body: { code: 'INSUFFICIENT_FUNDS', message: `${d.customerId} cannot pay` } }
+                : { paymentId: d.paymentId, status: 200, body: { status: 'APPLIED' } },
+          );
+          send(200, { results });
+        });
+        return;
+      }
       req.resume();
       switch (next) {
         case 'applied':
@@ -108,6 +125,31 @@ describe('WalletClient', () => {
     assert.equal(result.outcome, 'UNAVAILABLE');
     assert.ok(Date.now() - started < 2_000, 'bounded');
     assert.match((result as { reason: string }).reason, /no answer within 300 ms/);
+  });
+
+  it('debits a batch in one request, retrying it whole until every debit in it is settled', async () => {
+    reset();
+    script.push('batch-one-open', 'batch');
+    const results = await client.debitMany([
+      { paymentId: 'PB1', orderId: 'O1', customerId: 'CUS_0001', amountCents: 100, currency: 'USD' },
+      { paymentId: 'PB2', orderId: 'O2', customerId: 'POOR', amountCents: 100, currency: 'USD' },
+      { paymentId: 'PB3', orderId: 'O3', customerId: 'CUS_0002', amountCents: 100, currency: 'USD' },
+    ]);
+    assert.deepEqual(results, [
+      { outcome: 'APPLIED', attempts: 2 },
+      { outcome: 'REJECTED', code: 'INSUFFICIENT_FUNDS', reason: 'POOR cannot pay', attempts: 2 },
+      { outcome: 'APPLIED', attempts: 2 },
+    ]);
+    assert.deepEqual(seen, ['POST /internal/debits/batch', 'POST /internal/debits/batch']);
+    assert.match(String(logged.find((l) => l.msg === 'wallet call failed; retrying')?.error), /could not settle 1 debit/);
+  });
+
+  it('sends a batch of one as a single debit', async () => {
+    reset();
+    assert.deepEqual(await client.debitMany([{ paymentId: 'PS1', orderId: 'O1', customerId: 'C', amountCents: 1, currency: 'USD' }]), [
+      { outcome: 'APPLIED', attempts: 1 },
+    ]);
+    assert.deepEqual(seen, ['POST /internal/debits']);
   });
 
   it('reverses through the reverse endpoint', async () => {

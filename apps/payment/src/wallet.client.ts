@@ -37,6 +37,45 @@ const REJECTIONS: Record<string, ErrorCode> = {
   VALIDATION_FAILED: ErrorCode.ValidationFailed,
 };
 
+export interface DebitCall {
+  paymentId: string;
+  orderId: string;
+  customerId: string;
+  amountCents: number;
+  currency: string;
+}
+
+type WalletOperation = 'debit' | 'debit-batch' | 'reverse';
+
+/** One answer of `POST /internal/debits/batch`: what the single call would have answered. */
+interface BatchItem {
+  paymentId: string;
+  status: number;
+  body: Record<string, unknown>;
+}
+
+function debitBody(d: DebitCall) {
+  return { paymentId: d.paymentId, customerId: d.customerId, amountCents: d.amountCents, currency: d.currency, description: `order ${d.orderId}` };
+}
+
+function isDefinite(status: number, body: Record<string, unknown>): boolean {
+  return status === 200 || (status >= 400 && status < 500 && typeof body.code === 'string' && body.code in REJECTIONS);
+}
+
+function debitResult(status: number, body: Record<string, unknown>, attempts: number): DebitResult {
+  if (status === 200) return { outcome: 'APPLIED', attempts };
+  const code = REJECTIONS[body.code as string];
+  return { outcome: 'REJECTED', code, reason: typeof body.message === 'string' ? body.message : code, attempts };
+}
+
+/** A batch answer is kept only when every debit in it is definite; otherwise the try is retried. */
+function assertDefinite(body: Record<string, unknown>): void {
+  const results = body.results;
+  if (!Array.isArray(results)) throw new RetryableWalletError('wallet answered a batch without results');
+  const open = (results as BatchItem[]).filter((i) => !isDefinite(i.status, i.body ?? {}));
+  if (open.length > 0) throw new RetryableWalletError(`wallet could not settle ${open.length} debit(s) of the batch (${open[0].status})`);
+}
+
 type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number };
 
 /**
@@ -54,19 +93,34 @@ export class WalletClient {
   }
 
   /** `correlationId` goes as the request id, so the wallet's log lines join the saga's. */
-  async debit(d: { paymentId: string; orderId: string; customerId: string; amountCents: number; currency: string }, correlationId?: string): Promise<DebitResult> {
-    const body = {
-      paymentId: d.paymentId,
-      customerId: d.customerId,
-      amountCents: d.amountCents,
-      currency: d.currency,
-      description: `order ${d.orderId}`,
-    };
-    const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', body, correlationId);
+  async debit(d: DebitCall, correlationId?: string): Promise<DebitResult> {
+    const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', debitBody(d), correlationId);
     if ('unavailable' in r) return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts };
-    if (r.status === 200) return { outcome: 'APPLIED', attempts: r.attempts };
-    const code = REJECTIONS[r.body.code as string];
-    return { outcome: 'REJECTED', code, reason: typeof r.body.message === 'string' ? r.body.message : code, attempts: r.attempts };
+    return debitResult(r.status, r.body, r.attempts);
+  }
+
+  /**
+   * Several debits in one request and one wallet transaction (`POST /internal/debits/batch`), with
+   * the same bounded retries as one debit: a try is retried whole until every debit in it has a
+   * definite answer (each is idempotent by its payment id). One debit goes the single way.
+   */
+  async debitMany(ds: readonly DebitCall[], correlationId?: string): Promise<DebitResult[]> {
+    if (ds.length === 1) return [await this.debit(ds[0], correlationId)];
+    const orders = `${ds[0].orderId} and ${ds.length - 1} more`;
+    const r = await this.call('debit-batch', orders, `${ds.length} payments`, '/internal/debits/batch', { debits: ds.map(debitBody) }, correlationId);
+    // wallet_calls_total counts debits (by outcome), whether they went alone or in a batch.
+    const count = (outcome: 'ok' | 'rejected' | 'unavailable', n = 1) => METRICS.walletCalls.inc({ service: this.service, operation: 'debit', outcome }, n);
+    if ('unavailable' in r) {
+      count('unavailable', ds.length);
+      return ds.map(() => ({ outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts }));
+    }
+    const byPayment = new Map((r.body.results as BatchItem[]).map((i) => [i.paymentId, i]));
+    return ds.map((d) => {
+      const item = byPayment.get(d.paymentId)!;
+      const result = debitResult(item.status, item.body, r.attempts);
+      count(result.outcome === 'APPLIED' ? 'ok' : 'rejected');
+      return result;
+    });
   }
 
   async reverse(r: { paymentId: string; orderId: string }, correlationId?: string): Promise<ReverseResult> {
@@ -76,7 +130,7 @@ export class WalletClient {
     return { outcome: res.body.status === 'REVERSED' ? 'REVERSED' : 'NOTHING_TO_REVERSE', attempts: res.attempts };
   }
 
-  private async call(op: 'debit' | 'reverse', orderId: string, paymentId: string, path: string, body: unknown, correlationId: string | undefined): Promise<CallResult> {
+  private async call(op: WalletOperation, orderId: string, paymentId: string, path: string, body: unknown, correlationId: string | undefined): Promise<CallResult> {
     let attempts = 0;
     let lastError = 'no answer';
     const retries = retry(
@@ -102,10 +156,10 @@ export class WalletClient {
           throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
         }
       });
-      METRICS.walletCalls.inc({ service, operation: op, outcome: answer.status === 200 ? 'ok' : 'rejected' });
+      if (op !== 'debit-batch') METRICS.walletCalls.inc({ service, operation: op, outcome: answer.status === 200 ? 'ok' : 'rejected' });
       return answer;
     } catch (err) {
-      METRICS.walletCalls.inc({ service, operation: op, outcome: 'unavailable' });
+      if (op !== 'debit-batch') METRICS.walletCalls.inc({ service, operation: op, outcome: 'unavailable' });
       const why = err instanceof RetryableWalletError ? lastError : `no answer within ${this.o.totalTimeoutMs} ms (last: ${lastError})`;
       const reason = `wallet unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
       this.o.logger.warn({ orderId, paymentId, op, attempts, error: why }, 'wallet unavailable');
@@ -114,7 +168,7 @@ export class WalletClient {
   }
 
   /** One HTTP try. Resolves with a definite answer; throws RetryableWalletError otherwise. */
-  private async try(op: 'debit' | 'reverse', path: string, body: unknown, outer: AbortSignal, correlationId: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
+  private async try(op: WalletOperation, path: string, body: unknown, outer: AbortSignal, correlationId: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
     const signal = AbortSignal.any([outer, AbortSignal.timeout(this.o.timeoutMs)]);
     let res: Response;
     let text: string;
@@ -137,7 +191,10 @@ export class WalletClient {
     } catch {
       throw new RetryableWalletError(`wallet answered ${res.status} with a body that is not JSON`);
     }
-    if (res.status === 200) return { status: 200, body: parsed };
+    if (res.status === 200) {
+      if (op === 'debit-batch') assertDefinite(parsed);
+      return { status: 200, body: parsed };
+    }
     // Only a definite refusal ends a debit; anything else (5xx, 429, a missing route) is retried.
     const code = typeof parsed.code === 'string' ? parsed.code : undefined;
     if (op === 'debit' && res.status >= 400 && res.status < 500 && code && code in REJECTIONS) return { status: res.status, body: parsed };

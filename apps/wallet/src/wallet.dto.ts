@@ -36,4 +36,12 @@ export const DebitSchema = z.object({
 });
 export type DebitRequest = z.infer<typeof DebitSchema>;
 
+/** Most debits in one `POST /internal/debits/batch`. */
+export const MAX_DEBIT_BATCH = 500;
+
+/** Body of `POST /internal/debits/batch`: several debits, each idempotent by its payment id. */
+export const DebitBatchSchema = z.strictObject({
+  debits: z.array(DebitSchema).min(1).max(MAX_DEBIT_BATCH),
+});
+
 export const ReverseSchema = z.object({ description: Description.optional() }).optional();

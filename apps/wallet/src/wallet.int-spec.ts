@@ -163,6 +163,40 @@ describe('wallet service (real PostgreSQL)', () => {
     }
   });
 
+  it('applies a batch of debits in one call, answering each as the single call would', async () => {
+    const rich = await newCustomer(100);
+    const poor = await newCustomer(5);
+    assert.equal((await debit('pay-b-0', rich, 1_000)).status, 200);
+    const res = await call('POST', '/internal/debits/batch', {
+      debits: [
+        { paymentId: 'pay-b-1', customerId: rich, amountCents: 2_000, currency: 'USD' },
+        { paymentId: 'pay-b-2', customerId: poor, amountCents: 9_999, currency: 'USD' },
+        { paymentId: 'pay-b-0', customerId: rich, amountCents: 1_000, currency: 'USD' },
+        { paymentId: 'pay-b-3', customerId: 'NOBODY', amountCents: 100, currency: 'USD' },
+        { paymentId: 'pay-b-4', customerId: rich, amountCents: 3_000, currency: 'USD' },
+      ],
+    });
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.body.results.map((r: any) => [r.paymentId, r.status, r.body.code ?? r.body.status, r.body.replayed]),
+      [
+        ['pay-b-1', 200, 'APPLIED', false],
+        ['pay-b-2', 402, 'INSUFFICIENT_FUNDS', undefined],
+        ['pay-b-0', 200, 'APPLIED', true],
+        ['pay-b-3', 404, 'UNKNOWN_CUSTOMER', undefined],
+        ['pay-b-4', 200, 'APPLIED', false],
+      ],
+    );
+    assert.equal(await balance(rich), 40, '100 − 10 − 20 − 30: the repeat of pay-b-0 took nothing');
+    assert.equal(await balance(poor), 5);
+    // The same batch again changes nothing.
+    const again = await call('POST', '/internal/debits/batch', { debits: [{ paymentId: 'pay-b-4', customerId: rich, amountCents: 3_000, currency: 'USD' }] });
+    assert.deepEqual([again.body.results[0].status, again.body.results[0].body.replayed], [200, true]);
+    assert.equal(await balance(rich), 40);
+    const bad = await call('POST', '/internal/debits/batch', { debits: [] });
+    assert.deepEqual([bad.status, bad.body.code, bad.body.field], [400, 'VALIDATION_FAILED', 'debits']);
+  });
+
   it('validates internal debit bodies', async () => {
     const res = await call('POST', '/internal/debits', { paymentId: 'x', customerId: 'CUS_0001', amountCents: 1.5, currency: 'USD' });
     assert.deepEqual([res.status, res.body.field], [400, 'amountCents']);

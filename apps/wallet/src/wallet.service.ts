@@ -81,47 +81,28 @@ export class WalletService {
    * CONFLICT 409 when the payment was reversed first, VALIDATION_FAILED 400 for a currency mismatch).
    */
   async debit(d: DebitRequest) {
-    const outcome = await this.debits.submit({
-      paymentId: d.paymentId,
-      customerId: d.customerId,
-      amountCents: d.amountCents,
-      currency: d.currency,
-      description: d.description ?? `payment ${d.paymentId}`,
-    });
-    const details = { paymentId: d.paymentId, customerId: d.customerId };
-    switch (outcome.status) {
-      case 'APPLIED':
-        if (outcome.fresh) this.logger.debug({ paymentId: d.paymentId, amountCents: d.amountCents }, 'debit applied');
-        return {
-          status: 'APPLIED' as const,
-          paymentId: d.paymentId,
-          customerId: outcome.customerId,
-          amountCents: outcome.amountCents,
-          currency: outcome.currency,
-          balanceCents: outcome.balanceCents,
-          replayed: !outcome.fresh,
-        };
-      case 'REVERSED':
-      case 'VOIDED':
-        throw new AppError(ErrorCode.Conflict, `payment ${d.paymentId} was reversed`, details);
-      case 'REJECTED':
-        switch (outcome.failureCode) {
-          case ErrorCode.InsufficientFunds:
-            throw new AppError(
-              ErrorCode.InsufficientFunds,
-              `insufficient funds: ${outcome.customerId} cannot pay ${money(outcome.amountCents, outcome.currency)}`,
-              details,
-            );
-          case ErrorCode.UnknownCustomer:
-            throw new AppError(ErrorCode.UnknownCustomer, `customer ${outcome.customerId} has no wallet`, details);
-          default:
-            throw new AppError(
-              ErrorCode.ValidationFailed,
-              `currency: ${outcome.currency} is not the wallet's currency${outcome.walletCurrency ? ` (${outcome.walletCurrency})` : ''}`,
-              { ...details, field: 'currency' },
-            );
+    return answerOf(d, await this.debits.submit(debitInput(d)));
+  }
+
+  /**
+   * Several debits in one transaction (`POST /internal/debits/batch`), each idempotent by its
+   * payment id and answered on its own: the HTTP status and body a single debit would have got.
+   */
+  async debitMany(ds: readonly DebitRequest[]): Promise<{ paymentId: string; status: number; body: Record<string, unknown> }[]> {
+    const settled = await this.debits.submitAll(ds.map(debitInput));
+    return ds.map((d, i) => {
+      const s = settled[i];
+      try {
+        if (s.status === 'rejected') throw s.reason;
+        return { paymentId: d.paymentId, status: 200, body: answerOf(d, s.value) };
+      } catch (err) {
+        if (!(err instanceof AppError)) {
+          this.logger.warn({ err, paymentId: d.paymentId }, 'debit failed');
+          return { paymentId: d.paymentId, status: 503, body: { code: ErrorCode.Unavailable, message: 'the debit could not be written, try again' } };
         }
-    }
+        return { paymentId: d.paymentId, status: err.status, body: { code: err.code, message: err.message, ...err.details } };
+      }
+    });
   }
 
   /** Reverse-if-applied: refunds an applied debit once; before any debit, leaves a tombstone. */
@@ -133,4 +114,55 @@ export class WalletService {
 
 function notFound(customerId: string): AppError {
   return new AppError(ErrorCode.NotFound, `wallet of ${customerId} does not exist`, { customerId });
+}
+
+function debitInput(d: DebitRequest): DebitInput {
+  return {
+    paymentId: d.paymentId,
+    customerId: d.customerId,
+    amountCents: d.amountCents,
+    currency: d.currency,
+    description: d.description ?? `payment ${d.paymentId}`,
+  };
+}
+
+/**
+ * A debit's answer: the APPLIED result, or the refusal as an AppError (INSUFFICIENT_FUNDS 402,
+ * UNKNOWN_CUSTOMER 404, CONFLICT 409 when the payment was reversed first, VALIDATION_FAILED 400
+ * for a currency mismatch).
+ */
+function answerOf(d: DebitRequest, outcome: DebitOutcome) {
+  const details = { paymentId: d.paymentId, customerId: d.customerId };
+  switch (outcome.status) {
+    case 'APPLIED':
+      return {
+        status: 'APPLIED' as const,
+        paymentId: d.paymentId,
+        customerId: outcome.customerId,
+        amountCents: outcome.amountCents,
+        currency: outcome.currency,
+        balanceCents: outcome.balanceCents,
+        replayed: !outcome.fresh,
+      };
+    case 'REVERSED':
+    case 'VOIDED':
+      throw new AppError(ErrorCode.Conflict, `payment ${d.paymentId} was reversed`, details);
+    case 'REJECTED':
+      switch (outcome.failureCode) {
+        case ErrorCode.InsufficientFunds:
+          throw new AppError(
+            ErrorCode.InsufficientFunds,
+            `insufficient funds: ${outcome.customerId} cannot pay ${money(outcome.amountCents, outcome.currency)}`,
+            details,
+          );
+        case ErrorCode.UnknownCustomer:
+          throw new AppError(ErrorCode.UnknownCustomer, `customer ${outcome.customerId} has no wallet`, details);
+        default:
+          throw new AppError(
+            ErrorCode.ValidationFailed,
+            `currency: ${outcome.currency} is not the wallet's currency${outcome.walletCurrency ? ` (${outcome.walletCurrency})` : ''}`,
+            { ...details, field: 'currency' },
+          );
+      }
+  }
 }

@@ -15,6 +15,19 @@ describe('GroupCommit', () => {
     assert.deepEqual(writes, [[1], [2, 3, 4]]);
   });
 
+  it('submitAll puts its items in one write and settles each', async () => {
+    const writes: number[][] = [];
+    const gc = new GroupCommit<number, number>(async (items) => {
+      writes.push([...items]);
+      if (items.length === 1 && items[0] === 2) throw new Error('two is refused');
+      if (items.includes(2)) throw new Error('the group fails');
+      return [...items];
+    });
+    const settled = await gc.submitAll([1, 2, 3]);
+    assert.deepEqual(writes[0], [1, 2, 3]);
+    assert.deepEqual(settled.map((s) => s.status), ['fulfilled', 'rejected', 'fulfilled']);
+  });
+
   it('caps a write at maxItems', async () => {
     const writes: number[] = [];
     const gc = new GroupCommit<number, number>(async (items) => {

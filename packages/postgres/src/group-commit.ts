@@ -31,6 +31,13 @@ export class GroupCommit<I, O> {
     });
   }
 
+  /** Several items at once: they go in the same write (as far as maxItems allows). */
+  submitAll(items: readonly I[]): Promise<PromiseSettledResult<O>[]> {
+    const all = items.map((item) => new Promise<O>((resolve, reject) => this.pending.push({ item, resolve, reject })));
+    if (!this.writing && items.length > 0) void this.flush();
+    return Promise.allSettled(all);
+  }
+
   private async flush(): Promise<void> {
     this.writing = true;
     try {
