@@ -122,18 +122,21 @@ export class OrderRepository {
 
   /** The order with its items and status history, in one query. */
   async findDetails(db: Queryable, id: string): Promise<OrderDetails | undefined> {
+    return (await this.findDetailsMany(db, [id])).get(id);
+  }
+
+  /** Orders with their items and status histories, in one query whatever their number. */
+  async findDetailsMany(db: Queryable, ids: readonly string[]): Promise<Map<string, OrderDetails>> {
     const res = await db.query<OrderRow & { items: OrderItemRow[]; history: (Omit<StatusHistoryRow, 'at'> & { at: string })[] }>(
       `SELECT ${ORDER_COLUMNS},
          (SELECT coalesce(json_agg(json_build_object('productId', product_id, 'quantity', quantity,
             'unitPriceCents', unit_price_cents) ORDER BY line_no), '[]') FROM order_items WHERE order_id = o.id) AS items,
          (SELECT coalesce(json_agg(json_build_object('status', status, 'statusInfo', status_info, 'at', at) ORDER BY h.id), '[]')
             FROM order_status_history h WHERE order_id = o.id) AS history
-       FROM orders o WHERE id = $1`,
-      [id],
+       FROM orders o WHERE id = ANY($1::text[])`,
+      [ids],
     );
-    const row = res.rows[0];
-    if (!row) return undefined;
-    return { ...row, history: row.history.map((h) => ({ ...h, at: new Date(h.at) })) };
+    return new Map(res.rows.map((row) => [row.id, { ...row, history: row.history.map((h) => ({ ...h, at: new Date(h.at) })) }]));
   }
 
   async listByCustomer(db: Queryable, customerId: string, limit: number, offset: number): Promise<OrderRow[]> {

@@ -28,6 +28,10 @@ interface PendingInsert {
 export class OrderService {
   private readonly repo = new OrderRepository();
   private readonly inserts = new GroupCommit<PendingInsert, void>((batch) => this.writeOrders(batch));
+  private readonly outcomeReads = new GroupCommit<string, OrderDetails | undefined>(async (ids) => {
+    const found = await this.repo.findDetailsMany(this.db, ids);
+    return ids.map((id) => found.get(id));
+  });
 
   constructor(
     private readonly db: Database,
@@ -208,8 +212,10 @@ export class OrderService {
     return toTopic(TOPICS.orderEvents, envelope);
   }
 
+  /** The outcome of a saga-starting call; concurrent calls read their orders in one query. */
   private async outcome(orderId: string): Promise<SagaCallResult> {
-    const order = await this.details(orderId);
+    const order = await this.outcomeReads.submit(orderId);
+    if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
     if (order.status === 'FAILED' || order.status === 'CANCELED') {
       const code = (order.failureCode as ErrorCode | null) ?? ErrorCode.Conflict;
       throw new AppError(code, order.statusInfo ?? `order ${orderId} ${order.status}`, { order: orderView(order) });

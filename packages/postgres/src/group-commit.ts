@@ -5,7 +5,8 @@
  * promise settles with its own item's result, after the write that holds it committed.
  *
  * If a write of several items fails, each item is written again on its own, so one bad item does
- * not fail the others; a write of one item rejects that item's caller.
+ * not fail the others; a write of one item rejects that item's caller. The same coalescing serves
+ * reads: concurrent lookups by id become one query.
  *
  * @example
  * const inserts = new GroupCommit<Order, void>((orders) => db.transaction((tx) => repo.insertMany(tx, orders)));
