@@ -303,7 +303,21 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
+  private lingering = false;
+  private lastBatchSize = 0;
+
   private pump(): void {
+    const linger = Number(process.env.CONSUMER_LINGER_MS ?? 0);
+    if (linger > 0 && this.lastBatchSize >= 4 && this.queued < this.maxBatchSize && this.active < this.concurrency && this.runnable.length > 0) {
+      if (this.lingering) return;
+      this.lingering = true;
+      this.lastBatchSize = 0;
+      setTimeout(() => {
+        this.lingering = false;
+        this.pump();
+      }, linger);
+      return;
+    }
     while (this.active < this.concurrency && this.runnable.length > 0) {
       // Every partition with work joins one batch: a few large transactions cost far less than
       // many small ones (each commit is an fsync), and each partition still stays in order.
@@ -344,6 +358,7 @@ export class KafkaSubscription implements Subscription {
       for (const r of records) batch.push(decodeRecord(r));
     }
     this.maybeResume();
+    this.lastBatchSize = batch.length;
     if (batch.length === 0) return;
     if (!(await this.deliver(batch))) return;
     for (const { lane, lease, last } of parts) {
