@@ -61,7 +61,6 @@ export class OrderService {
     const id = uuidv7();
     const outcome = this.waiter.register(id, Math.min(waitMs, this.config.waitMs));
     await this.insert(id, input, true, correlationId);
-    this.relay.wake();
     await outcome;
     return this.outcome(id);
   }
@@ -69,7 +68,7 @@ export class OrderService {
   /** `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it (as `place`). */
   async pay(orderId: string, correlationId?: string, waitMs = this.config.waitMs): Promise<SagaCallResult> {
     const outcome = this.waiter.register(orderId, Math.min(waitMs, this.config.waitMs));
-    await this.db.transaction(async (tx) => {
+    await this.relay.transaction(async (tx, enqueue) => {
       const started = await this.repo.markSagaStarted(tx, orderId);
       if (!started) {
         const existing = await this.repo.find(tx, orderId);
@@ -78,9 +77,8 @@ export class OrderService {
           status: existing.status,
         });
       }
-      await enqueueOutbox(tx, [this.paymentRequested(started, await this.repo.items(tx, orderId), correlationId)]);
+      await enqueue([this.paymentRequested(started, await this.repo.items(tx, orderId), correlationId)]);
     });
-    this.relay.wake();
     await outcome;
     return this.outcome(orderId);
   }
@@ -191,9 +189,9 @@ export class OrderService {
 
   /** Concurrent order creations share one transaction (group commit): one statement for their rows, one for their events. */
   private writeOrders(batch: readonly PendingInsert[]): Promise<void[]> {
-    return this.db.transaction(async (tx) => {
+    return this.relay.transaction(async (tx, enqueue) => {
       await this.repo.insertMany(tx, batch.map((b) => b.order));
-      await enqueueOutbox(tx, batch.flatMap((b) => b.events));
+      await enqueue(batch.flatMap((b) => b.events));
       return batch.map(() => undefined);
     });
   }

@@ -5,16 +5,26 @@
 /** $1 topics, $2 keys, $3 headers (jsonb text), $4 payloads (jsonb text); ids follow array order. */
 export const INSERT_OUTBOX_SQL = `INSERT INTO outbox (topic, key, headers, payload)
 SELECT t, k, h, p FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) WITH ORDINALITY AS u(t, k, h, p, n)
-ORDER BY n`;
+ORDER BY n RETURNING id`;
 
 /**
- * Claims and deletes the oldest $1 rows no other relay holds. `= ANY(ARRAY(...))` keeps the plan
+ * Claims and deletes the oldest $1 rows no other relay holds, but for the ids $2 (the fast path's:
+ * written by a transaction in flight or queued to be sent). `= ANY(ARRAY(...))` keeps the plan
  * an index scan whatever the backlog: with `IN (subquery)` PostgreSQL picks a hash semi join over
  * a sequential scan of the whole outbox once it holds some 20k rows, i.e. quadratic draining.
  */
 export const CLAIM_OUTBOX_SQL = `DELETE FROM outbox
-WHERE id = ANY(ARRAY(SELECT id FROM outbox ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED))
+WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE id <> ALL($2::bigint[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED))
 RETURNING id, topic, key, headers, payload`;
+
+/**
+ * $1 ids (bigint[]) of rows the relay published on its fast path (behind `ARRAY(...)`, so the plan
+ * is an index probe per id whatever their number). One statement, its commit not
+ * waiting for the WAL flush: a delete lost in a crash only publishes the rows again (the inboxes
+ * drop them).
+ */
+export const DELETE_SENT_OUTBOX_SQL = `DELETE FROM outbox
+WHERE id = ANY(ARRAY(SELECT unnest($1::bigint[]))) AND set_config('synchronous_commit', 'off', true) IS NOT NULL`;
 
 /** $1 message ids (uuid[]); returns the ids that were not there yet. */
 export const CLAIM_INBOX_SQL = 'INSERT INTO inbox (message_id) SELECT unnest($1::uuid[]) ON CONFLICT DO NOTHING RETURNING message_id';

@@ -47,7 +47,8 @@ export interface TransactionalConsumerOptions<C = void> {
  *
  * 1. messages with a malformed envelope (or value) go to `<topic>.dlq` at once;
  * 2. `prepare` runs outside any transaction;
- * 3. one transaction: inbox (duplicates dropped) → `handle` → outbox → commit; then `relay.wake()`;
+ * 3. one transaction (`relay.transaction`): inbox (duplicates dropped) → `handle` → outbox →
+ *    commit; the relay then sends what it wrote at once;
  * 4. the batch resolves, so the broker commits its offsets.
  *
  * A failing batch is retried with exponential backoff (bounded); then it is split and handled
@@ -85,15 +86,15 @@ export async function startTransactionalConsumer<C = void>(o: TransactionalConsu
       if (todo.length === 0) return;
     }
     const context = (o.prepare ? await o.prepare(todo) : undefined) as C;
-    const done = await o.db.transaction(async (tx) => {
+    // The relay's transaction: what it writes to the outbox is sent as soon as it commits.
+    const done = await o.relay.transaction(async (tx, enqueue) => {
       const fresh = await claimInbox(tx, todo);
       if (fresh.length === 0) return null;
       const out = await o.handle(tx, fresh, context);
-      await enqueueOutbox(tx, out);
+      await enqueue(out);
       return { fresh, out };
     });
     if (done === null) return;
-    if (done.out.length > 0) o.relay.wake();
     countPerTopic(done.fresh, (topic, n) => METRICS.messagesHandled.inc({ service, topic }, n));
     for (const m of done.fresh) {
       const e = m.envelope;

@@ -90,6 +90,58 @@ describe('outbox, relay and inbox (PostgreSQL)', () => {
     await broker.close();
   });
 
+  it('relay.transaction is the fast path: committed rows go out without a claim and are deleted after', async () => {
+    const broker = new InMemoryBroker({ partitions: 1 });
+    const relay = new OutboxRelay({ db, producer: broker.producer(), logger, pollIntervalMs: 3_600_000 });
+    relay.start();
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    const written = await db.transaction((tx) => enqueueOutbox(tx, [out('other', 'k', 0), out('other', 'k', 1)]));
+    assert.ok(written.ids.length === 2 && written.ids[0] < written.ids[1], 'enqueueOutbox returns the ids in message order');
+    await assert.rejects(relay.transaction(async (tx, enqueue) => {
+      await enqueue([out('t', 'k', -1)]);
+      throw new Error('rolled back');
+    }));
+    for (let i = 0; i < 30; i++) await relay.transaction((_tx, enqueue) => enqueue([out('t', 'k', 2 * i), out('t', 'k', 2 * i + 1)]));
+    await eventually(() => assert.equal(broker.messages('t').length, 60));
+    assert.deepEqual(broker.messages('t').map(seqOf), Array.from({ length: 60 }, (_, i) => i));
+    // The fast path sends only its own rows: the two written without it wait for a claim round.
+    await eventually(async () => assert.equal(await relay.backlog(), 2));
+    relay.wake();
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    assert.equal(broker.messages('other').length, 2);
+    await relay.stop();
+    await broker.close();
+  });
+
+  it('after a failed send, rows left behind go out before newer fast-path rows, each once', async () => {
+    const broker = new InMemoryBroker({ partitions: 1 });
+    const inner = broker.producer();
+    let failures = 1;
+    const flaky = {
+      close: async () => undefined,
+      send: async (ms: readonly OutgoingMessage[]) => {
+        if (failures > 0) {
+          failures--;
+          throw new Error('broker away');
+        }
+        await inner.send(ms);
+      },
+    };
+    const relay = new OutboxRelay({ db, producer: flaky, logger, pollIntervalMs: 20 });
+    relay.start();
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    const commit = (...seqs: number[]) => relay.transaction((_tx, enqueue) => enqueue(seqs.map((n) => out('t', 'k', n))));
+    await commit(1, 2); // its send fails: the rows stay
+    await commit(3, 4); // queued behind them
+    await eventually(() => assert.equal(broker.messages('t').length, 4), { timeoutMs: 5_000 });
+    await commit(5);
+    await eventually(() => assert.equal(broker.messages('t').length, 5));
+    assert.deepEqual(broker.messages('t').map(seqOf), [1, 2, 3, 4, 5]);
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    await relay.stop();
+    await broker.close();
+  });
+
   it('two relays on one outbox publish each row exactly once, keeping per-key order', async () => {
     const broker = new InMemoryBroker({ partitions: 3 });
     const a = new OutboxRelay({ db, producer: broker.producer(), logger, batchSize: 50, pollIntervalMs: 20 });

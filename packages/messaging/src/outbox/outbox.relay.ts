@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { Envelope } from '@saga/contracts';
-import type { Database } from '@saga/postgres';
+import type { Database, Queryable } from '@saga/postgres';
 import { METRICS, serviceLabel } from '@saga/telemetry';
 import { envelopeFromHeaders, isEnvelopeHeader } from '../envelope';
 import { pruneInbox } from '../inbox/inbox.repository';
-import { CLAIM_OUTBOX_SQL } from '../messaging.sql';
+import { CLAIM_OUTBOX_SQL, DELETE_SENT_OUTBOX_SQL } from '../messaging.sql';
+import { enqueueOutbox, type EnqueuedOutbox } from './outbox.writer';
 import type { MessageProducer, OutgoingMessage } from '../ports';
 
 export interface OutboxRelayOptions {
@@ -40,22 +41,32 @@ interface OutboxRow {
 const RELAY_LOCK_SQL =
   "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7311002, 'outbox'::regclass::oid::int)";
 const MAX_FAILURE_BACKOFF_MS = 5_000;
+/** Most rows held for the fast path; past it, rows are left to the claim rounds. */
+const MAX_FRESH = 10_000;
 /** Backlog above which a service reports itself not ready (see {@link OutboxRelay.checkBacklog}). */
 export const OUTBOX_READY_MAX_BACKLOG = 10_000;
 
 /**
- * Publishes committed outbox rows: claims the oldest `batchSize` rows (FOR UPDATE SKIP LOCKED),
- * sends them as one producer batch, and deletes them in the same transaction, which commits only
- * after Kafka acknowledged; if the send fails the rows stay. Safe with several instances.
+ * Publishes committed outbox rows, two ways:
  *
- * `wake()` right after a commit is the fast path; wakes coalesce (one more round is scheduled if a
- * round is in flight) and a round loops while full batches keep coming. A poll is the backstop.
+ * - fast path: a transaction run by `relay.transaction()` hands its outbox rows over when it
+ *   commits; the rows, already in memory, are sent as one producer batch and then deleted by id
+ *   (one statement). No claim query, no transaction of its own: a consumer batch costs one send
+ *   and one delete. Until they are sent, claim rounds skip them, so each goes out once.
+ * - claim rounds (the backstop, and `wake()`): claims the oldest `batchSize` rows (FOR UPDATE SKIP
+ *   LOCKED, skipping rows queued on the fast path), sends them, and deletes them in the same
+ *   transaction, which commits only after Kafka acknowledged. A poll runs one every
+ *   `pollIntervalMs`; rounds loop while full batches keep coming. Safe with several instances.
+ *
+ * If a send fails the rows stay in the outbox and the relay backs off; until claim rounds have
+ * published every row left behind, fast-path rows wait behind them, so a saga's messages keep
+ * their order. A crash between a send and its delete publishes the rows again (the inboxes drop
+ * them); a row is never deleted before Kafka acknowledged it.
  *
  * @example
  * const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
  * relay.start();
- * await db.transaction((tx) => enqueueOutbox(tx, messages));
- * relay.wake();
+ * await relay.transaction(async (tx, enqueue) => enqueue(messages));
  */
 export class OutboxRelay {
   private readonly db: Database;
@@ -71,6 +82,15 @@ export class OutboxRelay {
   private stopped = false;
   private round: Promise<void> | null = null;
   private again = false;
+  /** A claim round is wanted (wake(), the poll), not only the fast path. */
+  private claimWanted = false;
+  /** Ids written by transactions in flight that hand them to the fast path (see `transaction`). */
+  private readonly reserved = new Set<number>();
+  /** Committed rows handed over by `transaction`, in commit order, not yet sent. */
+  private fresh: EnqueuedOutbox[] = [];
+  private freshCount = 0;
+  /** A send failed: rows may be left behind, claim rounds must drain them before the fast path goes on. */
+  private behind = false;
   private timer: NodeJS.Timeout | null = null;
   private failures = 0;
   private pausedUntil = 0;
@@ -103,8 +123,56 @@ export class OutboxRelay {
     this.wake();
   }
 
-  /** Asks for a publishing round now (cheap; call it after every commit that enqueued messages). */
+  /** Asks for a claim round now (cheap; call it after a commit that enqueued messages). */
   wake(): void {
+    this.claimWanted = true;
+    this.kick();
+  }
+
+  /**
+   * Runs `work` in a transaction whose outbox rows (written through `enqueue`) go out on the fast
+   * path once it commits. Until then no claim round takes them, so they are sent once.
+   *
+   * @example
+   * await relay.transaction(async (tx, enqueue) => {
+   *   await tx.query('UPDATE orders SET status = $1 WHERE id = $2', ['PLACED', id]);
+   *   await enqueue([toTopic(TOPICS.orderEvents, env)]);
+   * });
+   */
+  async transaction<T>(work: (tx: Queryable, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>) => Promise<T>): Promise<T> {
+    const written: EnqueuedOutbox[] = [];
+    try {
+      const result = await this.db.transaction((tx) =>
+        work(tx, async (messages) => {
+          const w = await enqueueOutbox(tx, messages);
+          for (const id of w.ids) this.reserved.add(id);
+          written.push(w);
+        }),
+      );
+      for (const w of written) this.handOver(w);
+      return result;
+    } catch (err) {
+      // Rolled back, or its commit's outcome unknown: if the rows exist, the claim rounds send them.
+      for (const w of written) for (const id of w.ids) this.reserved.delete(id);
+      throw err;
+    }
+  }
+
+  /** Rows that a transaction just committed go to the fast path. */
+  private handOver(written: EnqueuedOutbox): void {
+    for (const id of written.ids) this.reserved.delete(id);
+    if (written.ids.length === 0 || !this.started || this.stopped) return;
+    if (this.freshCount >= MAX_FRESH) {
+      // The broker is away or slow: leave them to the claim rounds, which read them from the table.
+      this.claimWanted = true;
+    } else {
+      this.fresh.push(written);
+      this.freshCount += written.ids.length;
+    }
+    this.kick();
+  }
+
+  private kick(): void {
     if (!this.started || this.stopped) return;
     if (this.round) {
       this.again = true;
@@ -130,6 +198,7 @@ export class OutboxRelay {
 
   private async drain(deadline: number): Promise<void> {
     let drained = 0;
+    this.dropFresh(); // the claim rounds below take them, in id order
     try {
       for (let n = -1; n !== 0 && Date.now() < deadline; drained += n) n = await this.publishRound();
     } catch (err) {
@@ -182,12 +251,19 @@ export class OutboxRelay {
     try {
       do {
         this.again = false;
-        // Loop while rounds come back full: more rows are waiting.
-        while (!this.stopped && (await this.publishRound()) === this.batchSize);
+        if (this.behind || this.claimWanted) {
+          this.claimWanted = false;
+          // Loop while rounds come back full: more rows are waiting.
+          let n = this.batchSize;
+          while (!this.stopped && n === this.batchSize) n = await this.publishRound();
+          this.behind = false; // a round that was not full took everything left behind
+        }
+        while (!this.stopped && this.fresh.length > 0) await this.publishFresh();
       } while (this.again && !this.stopped);
       this.failures = 0;
     } catch (err) {
       // The rows stay in the outbox; back off so an outage is not hammered by every wake().
+      this.behind = true;
       this.failures++;
       const delay = Math.min(MAX_FAILURE_BACKOFF_MS, 50 * 2 ** Math.min(this.failures, 10));
       this.pausedUntil = Date.now() + delay;
@@ -197,11 +273,37 @@ export class OutboxRelay {
     }
   }
 
+  /** Sends what the fast path holds as one producer batch, then deletes it. */
+  private async publishFresh(): Promise<void> {
+    const batches = this.fresh.splice(0);
+    this.freshCount = 0;
+    const ids = batches.length === 1 ? batches[0].ids : batches.flatMap((b) => b.ids);
+    const messages = batches.length === 1 ? batches[0].messages : batches.flatMap((b) => b.messages);
+    await this.producer.send(messages);
+    this.published += messages.length;
+    this.observePublished(messages);
+    try {
+      await this.db.query(DELETE_SENT_OUTBOX_SQL, [ids]);
+    } catch (err) {
+      // Sent, not deleted: a claim round publishes them again, which the inboxes absorb.
+      this.logger.warn({ err, rows: ids.length }, 'outbox delete after publish failed');
+    }
+  }
+
+  private dropFresh(): void {
+    this.fresh = [];
+    this.freshCount = 0;
+  }
+
   /** One claim → send → delete → commit; returns the number of rows published. */
   private publishRound(): Promise<number> {
+    // Rows of the fast path are not claimed (it sends them); left behind by a failure, they are
+    // dropped from it and claimed here, in id order.
+    if (this.behind) this.dropFresh();
+    const queued = [...this.reserved, ...this.fresh.flatMap((b) => b.ids)];
     return this.db.transaction(async (tx) => {
       await tx.query(RELAY_LOCK_SQL);
-      const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize]);
+      const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize, queued]);
       const n = rows.length;
       if (n === 0) return 0;
       // RETURNING has no order: restore the commit order of the ids.

@@ -3,21 +3,30 @@ import { envelopeHeaders } from '../envelope';
 import { INSERT_OUTBOX_SQL } from '../messaging.sql';
 import type { OutgoingMessage } from '../ports';
 
+/** Outbox rows written by one call: their ids, in the order of their messages. */
+export interface EnqueuedOutbox {
+  ids: number[];
+  messages: readonly OutgoingMessage[];
+}
+
+const NOTHING_ENQUEUED: EnqueuedOutbox = { ids: [], messages: [] };
+
 /**
  * Writes messages to the outbox inside the caller's transaction, so they are published if and only
  * if the transaction commits. One INSERT per call whatever the batch size (four array parameters,
- * so the statement text and plan never change). Call `relay.wake()` after the commit.
+ * so the statement text and plan never change). After the commit, hand what it returns to
+ * `relay.publishCommitted()` (published at once, no claim query), or call `relay.wake()`.
  *
  * @example
- * await db.transaction(async (tx) => {
+ * const written = await db.transaction(async (tx) => {
  *   await tx.query('UPDATE orders SET status = $1 WHERE id = $2', ['PLACED', id]);
- *   await enqueueOutbox(tx, [toTopic(TOPICS.orderEvents, env)]);
+ *   return enqueueOutbox(tx, [toTopic(TOPICS.orderEvents, env)]);
  * });
- * relay.wake();
+ * relay.publishCommitted(written);
  */
-export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMessage[]): Promise<void> {
+export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMessage[]): Promise<EnqueuedOutbox> {
   const n = messages.length;
-  if (n === 0) return;
+  if (n === 0) return NOTHING_ENQUEUED;
   const topics = new Array<string>(n);
   const keys = new Array<string>(n);
   const headers = new Array<string>(n);
@@ -31,6 +40,9 @@ export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMe
     headers[i] = JSON.stringify(h);
     payloads[i] = m.envelope.payload === undefined ? null : JSON.stringify(m.envelope.payload);
   }
-  // Ids follow the caller's order (WITH ORDINALITY ... ORDER BY), which the relay publishes in.
-  await tx.query(INSERT_OUTBOX_SQL, [topics, keys, headers, payloads]);
+  // Ids follow the caller's order (WITH ORDINALITY ... ORDER BY), which the relay publishes in;
+  // RETURNING has no order of its own, so sorting them gives each message its id.
+  const { rows } = await tx.query<{ id: string | number }>(INSERT_OUTBOX_SQL, [topics, keys, headers, payloads]);
+  const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+  return { ids, messages };
 }

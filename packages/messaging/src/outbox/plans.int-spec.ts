@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { PgDatabase } from '@saga/postgres';
-import { CLAIM_INBOX_SQL, CLAIM_OUTBOX_SQL, INSERT_OUTBOX_SQL, KNOWN_INBOX_SQL, PRUNE_INBOX_SQL } from '../messaging.sql';
+import { CLAIM_INBOX_SQL, CLAIM_OUTBOX_SQL, DELETE_SENT_OUTBOX_SQL, INSERT_OUTBOX_SQL, KNOWN_INBOX_SQL, PRUNE_INBOX_SQL } from '../messaging.sql';
 import { createTestDatabase } from '../testing/test-support';
 
 interface PlanNode {
@@ -69,7 +69,11 @@ describe('plans of the batched statements (DESIGN §4: no quadratic plans)', () 
       assert.deepEqual(planProblems(await plan(INSERT_OUTBOX_SQL, [a, a, j, j])), []);
     });
     it(`outbox claim of ${n} rows`, async () => {
-      assert.deepEqual(planProblems(await plan(CLAIM_OUTBOX_SQL, [n])), []);
+      // with as many rows queued on the fast path, which the claim skips
+      assert.deepEqual(planProblems(await plan(CLAIM_OUTBOX_SQL, [n, Array.from({ length: n }, (_, i) => i + 1)])), []);
+    });
+    it(`outbox delete of ${n} rows published on the fast path`, async () => {
+      assert.deepEqual(planProblems(await plan(DELETE_SENT_OUTBOX_SQL, [Array.from({ length: n }, (_, i) => i + 1)])), []);
     });
   }
 
