@@ -46,16 +46,19 @@ export async function startInventory({ env, logger, db, broker }: InventoryDeps)
   const seeded = await seedProducts(db);
   if (seeded > 0) logger.info({ seeded }, 'seed products created');
   readiness.probe('db', () => db.query('SELECT 1'));
+  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
+  const products = new ProductsService(db, relay);
+  const announced = await products.announceNew();
+  if (announced > 0) logger.info({ announced }, 'products announced on inventory.events');
 
   const app = await startHttpApp({
     service: SERVICE,
-    module: InventoryModule.register(new ProductsService(db)),
+    module: InventoryModule.register(products),
     port: env.PORT,
     host: env.HOST,
     logger,
     readiness,
   });
-  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
   readiness.probe('outbox', () => relay.checkBacklog());
   relay.start();
   const handler = new StockCommandsHandler(logger);

@@ -28,4 +28,11 @@ export const INVENTORY_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    name: '20261204210000_products_announced',
+    up: `
+      -- When the product was published on inventory.events (ProductCataloged); NULL: not yet.
+      ALTER TABLE products ADD COLUMN announced_at timestamptz;
+    `,
+  },
 ];

@@ -2,6 +2,7 @@ import { ErrorCode, parsePayload, TOPICS } from '@saga/contracts';
 import { reply, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
 import type { Queryable } from '@saga/postgres';
 import type { Logger } from 'pino';
+import { upsertCatalog } from './catalog';
 import { ANNOUNCED_STATUSES, type OrderStatus } from './order-status';
 import { OrderRepository, type OrderRow, type StatusChange } from './order.repository';
 import type { OrderService } from './order.service';
@@ -11,7 +12,7 @@ const PLACED_OR_LATER: readonly OrderStatus[] = ['PLACED', 'ON_WAY', 'DELIVERED'
 
 /**
  * The order service's part of the saga: commands on order.commands and payment outcomes on
- * payment.events. A batch is decided in memory over its locked orders and written with a fixed
+ * payment.events; and its copy of the catalog from inventory.events. A batch is decided in memory over its locked orders and written with a fixed
  * number of statements. Every branch is idempotent per order, so a re-sent command (new message id)
  * or a redelivery answers the same without a second effect.
  */
@@ -23,12 +24,18 @@ export class OrderCommandsHandler {
     private readonly logger: Logger,
   ) {}
 
-  readonly topics = [TOPICS.orderCommands, TOPICS.paymentEvents] as const;
+  readonly topics = [TOPICS.orderCommands, TOPICS.paymentEvents, TOPICS.inventoryEvents] as const;
 
-  /** Of payment.events only PaymentCompleted matters; the other events skip the transaction. */
-  readonly accepts = (m: IncomingMessage): boolean => m.topic !== TOPICS.paymentEvents || m.envelope.type === 'PaymentCompleted';
+  /**
+   * Of payment.events only PaymentCompleted matters, of inventory.events only ProductCataloged (the
+   * copy of the catalog); the other events skip the transaction.
+   */
+  readonly accepts = (m: IncomingMessage): boolean =>
+    m.topic === TOPICS.paymentEvents ? m.envelope.type === 'PaymentCompleted' : m.topic !== TOPICS.inventoryEvents || m.envelope.type === 'ProductCataloged';
 
   handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+    const products = messages.filter((m) => m.envelope.type === 'ProductCataloged').map((m) => parsePayload('ProductCataloged', m.envelope.payload));
+    await upsertCatalog(tx, products.map((p) => ({ id: p.productId, name: p.name, priceCents: p.priceCents })));
     const work = messages.map((m) => ({ envelope: m.envelope, orderId: orderIdOf(m) }));
     const ids = [...new Set(work.map((w) => w.orderId).filter((id): id is string => id !== undefined))].sort();
     const state = ids.length > 0 ? await this.repo.lockMany(tx, ids) : new Map<string, OrderRow>();

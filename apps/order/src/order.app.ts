@@ -3,6 +3,7 @@ import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type Mes
 import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
 import { migrate, type Database, type Notifications } from '@saga/postgres';
 import type { Logger } from 'pino';
+import { Catalog } from './catalog';
 import { CatalogClient } from './catalog.client';
 import { OrderCommandsHandler } from './order-commands.handler';
 import { OrderEventStreams } from './order-events.stream';
@@ -42,7 +43,8 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
   readiness.probe('db', () => db.query('SELECT 1'));
   readiness.probe('outbox', () => relay.checkBacklog());
   const waiter = new OrderOutcomeWaiter(notifications, logger);
-  const orders = new OrderService(db, new CatalogClient(env.INVENTORY_URL, env.CATALOG_CACHE_MS), waiter, relay, {
+  const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
+  const orders = new OrderService(db, catalog, waiter, relay, {
     waitMs: env.ORDER_WAIT_MS,
     expiryMs: env.ORDER_EXPIRY_MS,
   });

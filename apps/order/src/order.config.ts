@@ -15,6 +15,7 @@ export const OrderEnvSchema = BaseEnvSchema.extend({
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   /** An event stream also re-reads its order this often, in case a notification was missed. */
   SSE_REREAD_MS: z.coerce.number().int().min(100).default(5_000),
+  /** How long a price read from the service's copy of the catalog is kept in memory. */
   CATALOG_CACHE_MS: z.coerce.number().int().min(0).default(5_000),
 });
 export type OrderEnv = z.infer<typeof OrderEnvSchema>;

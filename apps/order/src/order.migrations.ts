@@ -37,4 +37,17 @@ export const ORDER_MIGRATIONS: Migration[] = [
       CREATE INDEX order_status_history_order_idx ON order_status_history (order_id, id);
     `,
   },
+  {
+    name: '20261204210000_create_catalog_products',
+    up: `
+      -- The order service's copy of the catalog (prices and names), fed by inventory.events
+      -- (ProductCataloged), so an order is priced without calling the inventory service.
+      CREATE TABLE catalog_products (
+        id text PRIMARY KEY,
+        name text NOT NULL,
+        price_cents bigint NOT NULL CHECK (price_cents >= 0),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];

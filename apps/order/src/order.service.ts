@@ -2,7 +2,7 @@ import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents } from '@saga/co
 import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay, type OutgoingMessage } from '@saga/messaging';
 import { GroupCommit, type Database } from '@saga/postgres';
 import { v7 as uuidv7 } from 'uuid';
-import type { CatalogClient } from './catalog.client';
+import type { Catalog } from './catalog';
 import type { CreateOrderInput } from './create-order.dto';
 import type { OrderOutcomeWaiter } from './order-outcome.waiter';
 import { assertTransition, type OrderStatus } from './order-status';
@@ -35,7 +35,7 @@ export class OrderService {
 
   constructor(
     private readonly db: Database,
-    private readonly catalog: CatalogClient,
+    private readonly catalog: Catalog,
     private readonly waiter: OrderOutcomeWaiter,
     private readonly relay: OutboxRelay,
     private readonly config: OrderServiceConfig,

@@ -67,6 +67,13 @@ export const MESSAGE_SCHEMAS = {
   ),
   RefundPayment: OrderRef.extend({ paymentId: z.string().min(1) }),
   PaymentRefunded: OrderRef.extend({ paymentId: z.string().min(1) }),
+
+  // inventory.events: a product of the catalog, as the order service keeps a copy of it (key: the product id)
+  ProductCataloged: z.object({
+    productId: z.string().min(1),
+    name: z.string().min(1),
+    priceCents: z.number().int().nonnegative(),
+  }),
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;
