@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
-import { migrate, type Database, type Queryable } from '@saga/postgres';
+import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
+import { startMessagingService, type Readiness } from '@saga/nest-kit';
+import type { Database, Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { Logger } from 'pino';
 import { v7 } from 'uuid';
@@ -34,14 +34,11 @@ export interface RunningOrchestrator {
 }
 
 /**
- * Migrations → saga engine → HTTP → relay + consumer + durable timers → ready. The one wiring of the
- * service: main.ts (pg + Kafka) and the embedded runner (PGlite + in-process log) use it.
+ * The saga engine, then the start sequence of every messaging service (nest-kit's
+ * startMessagingService) with the dead-letter collector and the durable timers. The one wiring of
+ * the service: main.ts (pg + Kafka) and the embedded runner (PGlite + in-process log) use it.
  */
 export async function startOrchestrator({ env, logger, db, broker }: OrchestratorDeps): Promise<RunningOrchestrator> {
-  const readiness = new Readiness(['db', 'kafka']);
-  await migrate(db, [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS]);
-  readiness.probe('db', () => db.query('SELECT 1'));
-
   const engine = new SagaEngine<Queryable>({
     store: new PgSagaStore(),
     definitions: [
@@ -56,59 +53,35 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
     clock: SYSTEM_CLOCK,
     ids: { newId: v7 },
   });
-  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
-  readiness.probe('outbox', () => relay.checkBacklog());
-  const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
-  const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
-  const dlq = deadLetters({ broker, db, relay, topics: env.DEAD_LETTER_TOPICS, groupId: env.KAFKA_GROUP_ID, logger });
-
-  const app = await startHttpApp({
+  return startMessagingService({
     service: SERVICE,
-    module: OrchestratorModule.register(sagas, dlq.service),
     port: env.PORT,
     host: env.HOST,
     logger,
-    readiness,
+    db,
+    broker,
+    migrations: [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS],
+    build: (relay) => {
+      const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
+      const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
+      const dlq = deadLetters({ broker, db, relay, topics: env.DEAD_LETTER_TOPICS, groupId: env.KAFKA_GROUP_ID, logger });
+      return {
+        module: OrchestratorModule.register(sagas, dlq.service),
+        consumers: [
+          {
+            groupId: env.KAFKA_GROUP_ID,
+            topics: handler.topics,
+            accepts: handler.accepts,
+            handle: handler.handle,
+            afterCommit: handler.afterCommit,
+            concurrency: env.CONSUMER_CONCURRENCY,
+          },
+        ],
+        extraSubscriptions: [dlq.start],
+        // Timers fire once the consumers are in: a re-sent command's reply can be handled.
+        workersAfter: [timers],
+      };
+    },
   });
-  relay.start();
-  let subscription: Subscription | undefined;
-  let dlqSubscription: Subscription | undefined;
-  try {
-    subscription = await startTransactionalConsumer({
-      broker,
-      db,
-      relay,
-      groupId: env.KAFKA_GROUP_ID,
-      topics: handler.topics,
-      logger,
-      accepts: handler.accepts,
-      handle: handler.handle,
-      afterCommit: handler.afterCommit,
-      concurrency: env.CONSUMER_CONCURRENCY,
-    });
-    dlqSubscription = await dlq.start();
-    await Promise.all([subscription.ready, dlqSubscription.ready]);
-  } catch (err) {
-    await subscription?.close();
-    await dlqSubscription?.close();
-    await relay.stop();
-    await app.close();
-    throw err;
-  }
-  timers.start();
-  readiness.markReady('kafka');
-
-  return {
-    app,
-    readiness,
-    stop: stopOnce(async () => {
-      readiness.markNotReady('kafka', 'shutting down');
-      await timers.stop();
-      await subscription?.close();
-      await dlqSubscription?.close();
-      await relay.stop();
-      await app.close();
-    }),
-  };
 }

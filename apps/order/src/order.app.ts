@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
-import { migrate, type Database, type Notifications } from '@saga/postgres';
+import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
+import { startMessagingService, type Readiness } from '@saga/nest-kit';
+import type { Database, Notifications } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { Catalog } from './catalog';
 import { CatalogClient } from './catalog.client';
@@ -33,70 +33,51 @@ export interface RunningOrder {
 }
 
 /**
- * Migrations → HTTP → status listener + relay + consumer + expiry → ready. The one wiring of the
+ * The start sequence of every messaging service (nest-kit's startMessagingService), with the status
+ * listener before the consumer and the expiry of unpaid orders after it. The one wiring of the
  * service: main.ts (pg + Kafka) and the embedded runner (PGlite + in-process log) use it.
  */
 export async function startOrder({ env, logger, db, notifications, broker }: OrderDeps): Promise<RunningOrder> {
-  const readiness = new Readiness(['kafka']);
-  await migrate(db, [...MESSAGING_MIGRATIONS, ...ORDER_MIGRATIONS]);
-  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
-  readiness.probe('db', () => db.query('SELECT 1'));
-  readiness.probe('outbox', () => relay.checkBacklog());
   const waiter = new OrderOutcomeWaiter(notifications, logger);
-  const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
-  const orders = new OrderService(db, catalog, waiter, relay, {
-    waitMs: env.ORDER_WAIT_MS,
-    expiryMs: env.ORDER_EXPIRY_MS,
-  });
-  const handler = new OrderCommandsHandler(orders, logger);
-  const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
-
-  const app = await startHttpApp({
+  return startMessagingService({
     service: SERVICE,
-    module: OrderModule.register(orders, events),
     port: env.PORT,
     host: env.HOST,
     logger,
-    readiness,
+    db,
+    broker,
+    migrations: [...MESSAGING_MIGRATIONS, ...ORDER_MIGRATIONS],
+    build: (relay) => {
+      const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
+      const orders = new OrderService(db, catalog, waiter, relay, { waitMs: env.ORDER_WAIT_MS, expiryMs: env.ORDER_EXPIRY_MS });
+      const handler = new OrderCommandsHandler(orders, logger);
+      const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
+      let expiry: NodeJS.Timeout | undefined;
+      return {
+        module: OrderModule.register(orders, events),
+        consumers: [{ groupId: env.KAFKA_GROUP_ID, topics: handler.topics, accepts: handler.accepts, handle: handler.handle }],
+        // Status changes wake waiting calls and event streams: listening before anything can change.
+        workersBefore: [
+          {
+            start: () => waiter.start(),
+            stop: async () => {
+              events.closeAll();
+              await waiter.stop();
+            },
+          },
+        ],
+        workersAfter: [
+          {
+            start: () => {
+              expiry = setInterval(() => {
+                orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));
+              }, 5_000);
+              expiry.unref();
+            },
+            stop: () => clearInterval(expiry),
+          },
+        ],
+      };
+    },
   });
-  let subscription: Subscription | undefined;
-  try {
-    await waiter.start();
-    relay.start();
-    subscription = await startTransactionalConsumer({
-      broker,
-      db,
-      relay,
-      groupId: env.KAFKA_GROUP_ID,
-      topics: handler.topics,
-      logger,
-      accepts: handler.accepts,
-      handle: handler.handle,
-    });
-    await subscription.ready;
-  } catch (err) {
-    await relay.stop();
-    await waiter.stop();
-    await app.close();
-    throw err;
-  }
-  const expiry = setInterval(() => {
-    orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));
-  }, 5_000);
-  expiry.unref();
-  readiness.markReady('kafka');
-
-  return {
-    app,
-    readiness,
-    stop: stopOnce(async () => {
-      readiness.markNotReady('kafka', 'shutting down');
-      clearInterval(expiry);
-      await subscription?.close();
-      await relay.stop();
-      events.closeAll();
-      await waiter.stop();
-      await app.close();
-    }),
-  };
 }

@@ -1,7 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { MESSAGING_MIGRATIONS, OutboxRelay, startTransactionalConsumer, type MessageBroker, type Subscription } from '@saga/messaging';
-import { Readiness, startHttpApp, stopOnce } from '@saga/nest-kit';
-import { migrate, type Database } from '@saga/postgres';
+import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
+import { startMessagingService, type ConsumerOf, type Readiness } from '@saga/nest-kit';
+import type { Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { PaymentCommandsHandler, type WalletAnswers } from './payment-commands.handler';
 import type { PaymentEnv } from './payment.config';
@@ -30,15 +30,11 @@ export interface PaymentDeps {
 }
 
 /**
- * Migrations → HTTP → relay + reconciler + consumer → ready. The one wiring of the service: main.ts
- * (pg + Kafka), the embedded runner (PGlite + in-process log) and the integration test use it.
+ * The start sequence of every messaging service (nest-kit's startMessagingService), with the
+ * reversal reconciler beside the consumer. The one wiring of the service: main.ts (pg + Kafka), the
+ * embedded runner (PGlite + in-process log) and the integration test use it.
  */
 export async function startPayment({ env, logger, db, broker }: PaymentDeps): Promise<RunningPayment> {
-  const readiness = new Readiness(['db', 'consumer']);
-  await migrate(db, [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS]);
-  readiness.probe('db', () => db.query('SELECT 1'));
-  const app = await startHttpApp({ service: SERVICE, module: PaymentModule.register(db), port: env.PORT, host: env.HOST, logger, readiness });
-
   const wallet = new WalletClient({
     baseUrl: env.WALLET_URL.replace(/\/$/, ''),
     timeoutMs: env.WALLET_TIMEOUT_MS,
@@ -47,11 +43,7 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
     backoffMs: env.WALLET_BACKOFF_MS,
     logger,
   });
-  const relay = new OutboxRelay({ db, producer: broker.producer(), logger });
-  readiness.probe('outbox', () => relay.checkBacklog());
-  relay.start();
   const reconciler = new ReversalReconciler(db, wallet, logger, { intervalMs: env.RECONCILE_INTERVAL_MS });
-  reconciler.start();
   const handler = new PaymentCommandsHandler(
     db,
     wallet,
@@ -59,38 +51,21 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
     { replies: env.REPLIES_TOPIC, events: env.EVENTS_TOPIC },
     { walletConcurrency: env.WALLET_CONCURRENCY, reversalDelayMs: env.RECONCILE_INTERVAL_MS },
   );
-  let subscription: Subscription | undefined;
-  try {
-    subscription = await startTransactionalConsumer<WalletAnswers>({
-      broker,
-      db,
-      relay,
-      groupId: env.KAFKA_GROUP_ID,
-      topics: [env.COMMANDS_TOPIC],
-      logger,
-      prepare: handler.prepare,
-      handle: handler.handle,
-    });
-    await subscription.ready;
-  } catch (err) {
-    await reconciler.stop();
-    await relay.stop();
-    await app.close();
-    throw err;
-  }
-  readiness.markReady('consumer');
-
-  return {
-    app,
+  const service = await startMessagingService({
+    service: SERVICE,
+    port: env.PORT,
+    host: env.HOST,
+    logger,
     db,
-    reconciler,
-    readiness,
-    stop: stopOnce(async () => {
-      readiness.markNotReady('consumer', 'shutting down');
-      await subscription?.close();
-      await reconciler.stop();
-      await relay.stop();
-      await app.close();
+    broker,
+    migrations: [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS],
+    build: () => ({
+      module: PaymentModule.register(db),
+      consumers: [
+        { groupId: env.KAFKA_GROUP_ID, topics: [env.COMMANDS_TOPIC], prepare: handler.prepare, handle: handler.handle } satisfies ConsumerOf<WalletAnswers>,
+      ],
+      workersBefore: [reconciler],
     }),
-  };
+  });
+  return { ...service, db, reconciler };
 }

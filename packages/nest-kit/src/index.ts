@@ -7,3 +7,4 @@ export * from './parse-with';
 export * from './readiness';
 export * from './service-database';
 export * from './process-lifecycle';
+export * from './messaging-service';
