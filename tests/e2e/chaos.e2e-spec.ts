@@ -1,5 +1,5 @@
 /**
- * Chaos: for each service in turn, a burst of 200 sagas (mostly good, some out of stock, some for a
+ * Chaos: for each service in turn, a burst of 2,000 sagas (mostly good, some out of stock, some for a
  * customer too poor to pay) with that service stopped in the middle of the burst and restarted —
  * killed with kill -9 (SIGKILL), and in a second stack stopped gracefully (SIGTERM: it must exit 0
  * within the supervisor's 10 s bound, having finished what it had in hand).
@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { post, type HttpResult } from './http.ts';
 import { balance, createProduct, createWallet, queryService, startTestStack, type TestStack } from './support.ts';
 
-const BURST = 200;
+const BURST = 2_000;
 /** Requests in flight at once during a burst. */
-const IN_FLIGHT = 25;
+const IN_FLIGHT = 64;
 /** The kill comes when this many requests of the burst have been sent. */
 const KILL_AT = BURST / 2;
 const RICH = 10;
@@ -40,7 +40,7 @@ interface Outcome {
 /** The bound a SIGTERM'ed service has to exit in (the supervisor sends SIGKILL after 10 s). */
 const GRACEFUL_BOUND_MS = 10_000;
 
-for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos (e2e): one service stopped in the middle of a 200-saga burst, for each service`, () => {
+for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos (e2e): one service stopped in the middle of a ${BURST}-saga burst, for each service`, () => {
   let stack: TestStack;
   const tag = Date.now().toString(36).toUpperCase();
   const A = `PCA_${tag}`;
