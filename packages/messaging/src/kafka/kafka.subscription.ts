@@ -15,6 +15,11 @@ export interface KafkaConsumerTuning {
   maxWaitTimeMs?: number;
   /** Least time between two offset commits (default 100 ms); handled offsets wait for the next. */
   commitIntervalMs?: number;
+  /**
+   * Under load (the previous batch held at least 4 messages) a batch waits this long for more
+   * before it starts (default 5 ms; 0 never waits). Idle, a message is handled at once.
+   */
+  lingerMs?: number;
 }
 
 /** One partition's queue: fetched messages wait here, batches leave in offset order. */
@@ -43,6 +48,8 @@ interface OffsetToCommit {
 }
 
 const QUEUE_HIGH_WATER = 5_000;
+/** A batch at least this big means the consumer is under load: the next one may linger. */
+const LINGER_MIN_BATCH = 4;
 const QUEUE_LOW_WATER = 1_000;
 const REOPEN_DELAY_MS = 1_000;
 const MAX_REOPEN_DELAY_MS = 30_000;
@@ -51,7 +58,8 @@ const MAX_REDELIVERY_DELAY_MS = 30_000;
 /**
  * A consumer group member on Kafka. Records are queued per partition; every partition with queued
  * records joins the next batch (each partition in offset order, and in one batch at a time), up to
- * `concurrency` batches at once. A partition's offset is committed (asynchronously, at most every
+ * `concurrency` batches at once; under load a batch lingers `lingerMs` for more before it starts. A
+ * partition's offset is committed (asynchronously, at most every
  * `commitIntervalMs`) only after its handler resolved; a handler that
  * throws gets the same batch again after a growing delay. A rebalance drops queued work of revoked
  * partitions and never commits for them; re-fetched records already queued are skipped.
@@ -86,6 +94,10 @@ export class KafkaSubscription implements Subscription {
   private readonly toCommit = new Map<string, OffsetToCommit>();
   private committing: Promise<void> | null = null;
   private commitTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private readonly lingerMs: number;
+  /** Size of the last batch taken: a small one means no load, so no linger. */
+  private lastBatchSize = 0;
   private lastCommitAt = 0;
   private readonly commitIntervalMs: number;
 
@@ -108,6 +120,7 @@ export class KafkaSubscription implements Subscription {
     this.maxBatchSize = s.maxBatchSize ?? 500;
     this.concurrency = s.concurrency ?? 1;
     this.commitIntervalMs = o.commitIntervalMs ?? 100;
+    this.lingerMs = o.lingerMs ?? 5;
     this.logger = o.logger.child({ component: 'kafka-consumer', groupId: s.groupId });
     this.groupId = s.groupId;
     this.service = serviceLabel(o.logger);
@@ -303,19 +316,19 @@ export class KafkaSubscription implements Subscription {
     }
   }
 
-  private lingering = false;
-  private lastBatchSize = 0;
-
   private pump(): void {
-    const linger = Number(process.env.CONSUMER_LINGER_MS ?? 0);
-    if (linger > 0 && this.lastBatchSize >= 4 && this.queued < this.maxBatchSize && this.active < this.concurrency && this.runnable.length > 0) {
-      if (this.lingering) return;
-      this.lingering = true;
+    // Under load (the last batch was not small) wait a moment for more: a batch's fixed costs (a
+    // transaction, a produce, a fetch) are then paid for more messages. Idle, a message goes at once.
+    if (this.lingerTimer) {
+      if (this.queued < this.maxBatchSize) return; // a full batch need not wait
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    } else if (this.lingerMs > 0 && this.lastBatchSize >= LINGER_MIN_BATCH && this.queued < this.maxBatchSize && this.active < this.concurrency && this.runnable.length > 0) {
       this.lastBatchSize = 0;
-      setTimeout(() => {
-        this.lingering = false;
+      this.lingerTimer = setTimeout(() => {
+        this.lingerTimer = null;
         this.pump();
-      }, linger);
+      }, this.lingerMs);
       return;
     }
     while (this.active < this.concurrency && this.runnable.length > 0) {
@@ -452,6 +465,8 @@ export class KafkaSubscription implements Subscription {
     if (this.reopenTimer) clearTimeout(this.reopenTimer);
     if (this.commitTimer) clearTimeout(this.commitTimer);
     this.commitTimer = null;
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
     for (const lane of this.lanes.values()) this.dropQueued(lane);
     this.runnable.length = 0;
     for (const wake of [...this.sleepers]) wake();
