@@ -290,10 +290,19 @@ const REGRESSIONS: [Probe[]][] = [
 
 // ---- the test ---------------------------------------------------------------------------------
 
-async function send(base: string, p: Probe) {
+async function send(base: string, p: Probe): Promise<{ status: number; body: any; cut?: string }> {
   const headers: Record<string, string> = {};
   if (p.body !== undefined && p.contentType !== null) headers['content-type'] = p.contentType ?? 'application/json';
-  const res = await fetch(base + p.path, { method: p.method, headers, body: p.body?.replaceAll(PAD_1MB, 'x'.repeat(MB)), signal: AbortSignal.timeout(30_000) });
+  let res: Response;
+  try {
+    res = await fetch(base + p.path, { method: p.method, headers, body: p.body?.replaceAll(PAD_1MB, 'x'.repeat(MB)), signal: AbortSignal.timeout(30_000) });
+  } catch (err) {
+    // A server that refuses a body too large answers 413 and closes the connection; a client still
+    // sending it may see the close (EPIPE, ECONNRESET) before the answer. Only such a body may get it.
+    const code = (err as { cause?: { code?: string } }).cause?.code;
+    if ((code === 'EPIPE' || code === 'ECONNRESET') && p.body?.includes(PAD_1MB)) return { status: 0, body: undefined, cut: code };
+    throw err;
+  }
   const text = await res.text();
   let body: any;
   try {
@@ -334,6 +343,11 @@ describe('bad input through the gateway (property-based, e2e)', () => {
           sent += batch.length;
           answers.forEach((a, i) => {
             const p = batch[i];
+            if (a.cut) {
+              // a 1 MB body refused before it was all sent (see send)
+              seen.set(a.cut, (seen.get(a.cut) ?? 0) + 1);
+              return;
+            }
             const what = `${p.method} ${p.path.slice(0, 200)} [${(p.why ?? "regression").slice(0, 200)}] (${p.contentType ?? 'json'}) → ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`;
             seen.set(String(a.status), (seen.get(String(a.status)) ?? 0) + 1);
             if (p.mayPass && a.status >= 200 && a.status < 300) return;

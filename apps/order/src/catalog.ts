@@ -6,7 +6,7 @@ import type { CatalogClient, CatalogProduct } from './catalog.client';
  * by inventory.events), so pricing an order needs no call to the inventory service, which may be
  * down or slow. Lookups go: memory (for `cacheMs`) → the table (one query for every id missing) →
  * the inventory service (a product created a moment ago, whose event has not arrived yet), whose
- * answer is kept in the table too.
+ * answer is kept in memory until its event fills the table.
  *
  * @example
  * const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
@@ -39,8 +39,8 @@ export class Catalog {
     for (const r of rows) this.remember(found, { id: r.id, name: r.name, priceCents: Number(r.priceCents) }, now);
     missing = missing.filter((id) => !found.has(id));
     if (missing.length === 0) return found;
+    // Kept in memory only: the table is written by inventory.events alone (a refused order writes nothing).
     const fetched = await this.inventory.products(missing);
-    await upsertCatalog(this.db, [...fetched.values()]);
     for (const p of fetched.values()) this.remember(found, p, now);
     return found;
   }
