@@ -163,8 +163,9 @@ export class OutboxRelay {
     for (const id of written.ids) this.reserved.delete(id);
     if (written.ids.length === 0 || !this.started || this.stopped) return;
     if (this.freshCount >= MAX_FRESH) {
-      // The broker is away or slow: leave them to the claim rounds, which read them from the table.
-      this.claimWanted = true;
+      // The broker is away or slow: leave them to the claim rounds, which read them from the table,
+      // and send nothing newer on the fast path before those (per-key order).
+      this.behind = true;
     } else {
       this.fresh.push(written);
       this.freshCount += written.ids.length;
