@@ -120,11 +120,6 @@ export class OrderRepository {
     return res.rows[0];
   }
 
-  /** The order with its items and status history, in one query. */
-  async findDetails(db: Queryable, id: string): Promise<OrderDetails | undefined> {
-    return (await this.findDetailsMany(db, [id])).get(id);
-  }
-
   /** Orders with their items and status histories, in one query whatever their number. */
   async findDetailsMany(db: Queryable, ids: readonly string[]): Promise<Map<string, OrderDetails>> {
     const res = await db.query<OrderRow & { items: OrderItemRow[]; history: (Omit<StatusHistoryRow, 'at'> & { at: string })[] }>(
@@ -252,19 +247,12 @@ export class OrderRepository {
    * PAYMENT_PENDING in the transaction that writes the saga's start event.
    */
   async markSagaStarted(tx: Queryable, id: string): Promise<OrderRow | undefined> {
-    const res = await tx.query<OrderRow>(
-      `UPDATE orders SET saga_started_at = now(), status = 'PAYMENT_PENDING', updated_at = now()
-       WHERE id = $1 AND status = 'INITIATED' AND saga_started_at IS NULL RETURNING ${ORDER_COLUMNS}`,
+    const claimed = await tx.query(
+      `UPDATE orders SET saga_started_at = now(), updated_at = now()
+       WHERE id = $1 AND status = 'INITIATED' AND saga_started_at IS NULL`,
       [id],
     );
-    const row = res.rows[0];
-    if (!row) return undefined;
-    await tx.query(
-      `WITH h AS (INSERT INTO order_status_history (order_id, status) VALUES ($1, 'PAYMENT_PENDING'))
-       SELECT pg_notify($2, $3)`,
-      [id, ORDER_STATUS_CHANNEL, `PAYMENT_PENDING:${id}`],
-    );
-    return row;
+    return claimed.rowCount === 1 ? this.transition(tx, id, ['INITIATED'], 'PAYMENT_PENDING') : undefined;
   }
 
   /** Ids of INITIATED orders never paid whose expiry has passed, locked for this transaction. */

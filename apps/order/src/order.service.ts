@@ -28,7 +28,8 @@ interface PendingInsert {
 export class OrderService {
   private readonly repo = new OrderRepository();
   private readonly inserts = new GroupCommit<PendingInsert, void>((batch) => this.writeOrders(batch));
-  private readonly outcomeReads = new GroupCommit<string, OrderDetails | undefined>(async (ids) => {
+  /** Concurrent reads of orders (outcomes of saga calls, GETs, lists) share one query. */
+  private readonly reads = new GroupCommit<string, OrderDetails | undefined>(async (ids) => {
     const found = await this.repo.findDetailsMany(this.db, ids);
     return ids.map((id) => found.get(id));
   });
@@ -88,7 +89,7 @@ export class OrderService {
   }
 
   async details(orderId: string): Promise<OrderDetails> {
-    const found = await this.repo.findDetails(this.db, orderId);
+    const found = await this.reads.submit(orderId);
     if (!found) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
     return found;
   }
@@ -210,10 +211,8 @@ export class OrderService {
     return toTopic(TOPICS.orderEvents, envelope);
   }
 
-  /** The outcome of a saga-starting call; concurrent calls read their orders in one query. */
   private async outcome(orderId: string): Promise<SagaCallResult> {
-    const order = await this.outcomeReads.submit(orderId);
-    if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
+    const order = await this.details(orderId);
     if (order.status === 'FAILED' || order.status === 'CANCELED') {
       const code = (order.failureCode as ErrorCode | null) ?? ErrorCode.Conflict;
       throw new AppError(code, order.statusInfo ?? `order ${orderId} ${order.status}`, { order: orderView(order) });

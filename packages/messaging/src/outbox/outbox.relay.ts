@@ -88,7 +88,6 @@ export class OutboxRelay {
   private readonly reserved = new Set<number>();
   /** Committed rows handed over by `transaction`, in commit order, not yet sent. */
   private fresh: EnqueuedOutbox[] = [];
-  private freshCount = 0;
   /** A send failed: rows may be left behind, claim rounds must drain them before the fast path goes on. */
   private behind = false;
   private timer: NodeJS.Timeout | null = null;
@@ -162,13 +161,12 @@ export class OutboxRelay {
   private handOver(written: EnqueuedOutbox): void {
     for (const id of written.ids) this.reserved.delete(id);
     if (written.ids.length === 0 || !this.started || this.stopped) return;
-    if (this.freshCount >= MAX_FRESH) {
+    if (this.fresh.reduce((n, b) => n + b.ids.length, 0) >= MAX_FRESH) {
       // The broker is away or slow: leave them to the claim rounds, which read them from the table,
       // and send nothing newer on the fast path before those (per-key order).
       this.behind = true;
     } else {
       this.fresh.push(written);
-      this.freshCount += written.ids.length;
     }
     this.kick();
   }
@@ -277,9 +275,8 @@ export class OutboxRelay {
   /** Sends what the fast path holds as one producer batch, then deletes it. */
   private async publishFresh(): Promise<void> {
     const batches = this.fresh.splice(0);
-    this.freshCount = 0;
-    const ids = batches.length === 1 ? batches[0].ids : batches.flatMap((b) => b.ids);
-    const messages = batches.length === 1 ? batches[0].messages : batches.flatMap((b) => b.messages);
+    const ids = batches.flatMap((b) => b.ids);
+    const messages = batches.flatMap((b) => b.messages);
     await this.producer.send(messages);
     this.published += messages.length;
     this.observePublished(messages);
@@ -293,7 +290,6 @@ export class OutboxRelay {
 
   private dropFresh(): void {
     this.fresh = [];
-    this.freshCount = 0;
   }
 
   /** One claim → send → delete → commit; returns the number of rows published. */

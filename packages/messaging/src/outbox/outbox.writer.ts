@@ -14,15 +14,16 @@ const NOTHING_ENQUEUED: EnqueuedOutbox = { ids: [], messages: [] };
 /**
  * Writes messages to the outbox inside the caller's transaction, so they are published if and only
  * if the transaction commits. One INSERT per call whatever the batch size (four array parameters,
- * so the statement text and plan never change). After the commit, hand what it returns to
- * `relay.publishCommitted()` (published at once, no claim query), or call `relay.wake()`.
+ * so the statement text and plan never change). Returns the rows' ids. Inside `relay.transaction()`
+ * its `enqueue` calls this and the rows go out as the transaction commits; otherwise call
+ * `relay.wake()` after the commit.
  *
  * @example
- * const written = await db.transaction(async (tx) => {
- *   await tx.query('UPDATE orders SET status = $1 WHERE id = $2', ['PLACED', id]);
- *   return enqueueOutbox(tx, [toTopic(TOPICS.orderEvents, env)]);
+ * await db.transaction(async (tx) => {
+ *   await tx.query('UPDATE orders SET status = $1 WHERE id = $2', ['CANCELED', id]);
+ *   await enqueueOutbox(tx, [toTopic(TOPICS.orderEvents, env)]);
  * });
- * relay.publishCommitted(written);
+ * relay.wake();
  */
 export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMessage[]): Promise<EnqueuedOutbox> {
   const n = messages.length;
