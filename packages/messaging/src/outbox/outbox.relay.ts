@@ -86,6 +86,8 @@ export class OutboxRelay {
   private claimWanted = false;
   /** Ids written by transactions in flight that hand them to the fast path (see `transaction`). */
   private readonly reserved = new Set<number>();
+  /** Ids of `reserved` that a claim round took meanwhile: the fast path skips them. */
+  private readonly claimed = new Set<number>();
   /** Committed rows handed over by `transaction`, in commit order, not yet sent. */
   private fresh: EnqueuedOutbox[] = [];
   /** A send failed: rows may be left behind, claim rounds must drain them before the fast path goes on. */
@@ -152,14 +154,21 @@ export class OutboxRelay {
       return result;
     } catch (err) {
       // Rolled back, or its commit's outcome unknown: if the rows exist, the claim rounds send them.
-      for (const w of written) for (const id of w.ids) this.reserved.delete(id);
+      for (const w of written) {
+        for (const id of w.ids) {
+          this.reserved.delete(id);
+          this.claimed.delete(id);
+        }
+      }
       throw err;
     }
   }
 
   /** Rows that a transaction just committed go to the fast path. */
-  private handOver(written: EnqueuedOutbox): void {
-    for (const id of written.ids) this.reserved.delete(id);
+  private handOver(committed: EnqueuedOutbox): void {
+    for (const id of committed.ids) this.reserved.delete(id);
+    const written = without(committed, this.claimed);
+    for (const id of committed.ids) this.claimed.delete(id);
     if (written.ids.length === 0 || !this.started || this.stopped) return;
     if (this.fresh.reduce((n, b) => n + b.ids.length, 0) >= MAX_FRESH) {
       // The broker is away or slow: leave them to the claim rounds, which read them from the table,
@@ -288,6 +297,18 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * A fast-path transaction that committed after this round read `queued` may have its rows in the
+   * claim. They go out with the claim (which deletes them), so the fast path must not send them too.
+   */
+  private takeFromFastPath(claimedIds: readonly number[]): void {
+    const taken = new Set(claimedIds.filter((id) => this.reserved.has(id)));
+    for (const id of taken) this.claimed.add(id);
+    const fresh = new Set(this.fresh.flatMap((b) => b.ids));
+    for (const id of claimedIds) if (fresh.has(id)) taken.add(id);
+    if (taken.size > 0) this.fresh = this.fresh.map((b) => without(b, taken));
+  }
+
   private dropFresh(): void {
     this.fresh = [];
   }
@@ -303,6 +324,7 @@ export class OutboxRelay {
       const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize, queued]);
       const n = rows.length;
       if (n === 0) return 0;
+      this.takeFromFastPath(rows.map((r) => Number(r.id)));
       // RETURNING has no order: restore the commit order of the ids.
       rows.sort((a, b) => a.id - b.id);
       const messages = new Array<OutgoingMessage>(n);
@@ -326,6 +348,13 @@ export class OutboxRelay {
     }
     for (const [topic, n] of perTopic) METRICS.outboxPublished.inc({ service: this.service, topic }, n);
   }
+}
+
+/** The batch without the rows whose ids are in `ids`. */
+function without(batch: EnqueuedOutbox, ids: ReadonlySet<number>): EnqueuedOutbox {
+  if (!batch.ids.some((id) => ids.has(id))) return batch;
+  const keep = batch.ids.map((id) => !ids.has(id));
+  return { ids: batch.ids.filter((_, i) => keep[i]), messages: batch.messages.filter((_, i) => keep[i]) };
 }
 
 function toOutgoing(row: OutboxRow): OutgoingMessage {
