@@ -118,6 +118,8 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
   const paymentsPerOrder = new Map<string, number>();
   for (const p of payments) paymentsPerOrder.set(p.order_id, (paymentsPerOrder.get(p.order_id) ?? 0) + 1);
   for (const [id, n] of paymentsPerOrder) if (n > 1) v.push(`I2 order ${id} has ${n} payments`);
+  // I1 too: a parked payment (its wallet debit was slow) is finished or canceled, never left waiting.
+  for (const p of payments) if (p.status === 'PENDING') v.push(`I1 payment ${p.id} of order ${p.order_id} is still PENDING`);
 
   // I3: money is conserved. Per wallet: balance = deposits - withdrawals - debits + refunds (the opening
   // balance is a DEPOSIT); across services: wallet debits - refunds = captured payments - refunds.

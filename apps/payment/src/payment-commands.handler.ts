@@ -1,18 +1,53 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { withTraceparent } from '@saga/telemetry';
-import { parsePayload } from '@saga/contracts';
+import { parsePayload, type Envelope } from '@saga/contracts';
 import { newEnvelope, reply, toTopic, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
 import type { Database, Queryable } from '@saga/postgres';
 import type { Logger } from 'pino';
-import { applyPaymentCommand, walletCallFor, type LedgerEntry, type PaymentCommand, type PaymentRow, type WalletResult } from './payment.planner';
+import type { ParkedDebits } from './parked-debits';
+import { applyPaymentCommand, parkedPayment, walletCallFor, type LedgerEntry, type PaymentCommand, type PaymentRow, type PaymentStep, type WalletResult } from './payment.planner';
 import { PaymentRepository } from './payment.repository';
-import type { WalletClient } from './wallet.client';
+import type { DebitResult, WalletClient } from './wallet.client';
 
-/** Wallet answers gathered in `prepare`, by message id. */
-export type WalletAnswers = Map<string, WalletResult>;
+/** What `prepare` gathered, by message id: wallet answers, and debits still out when the hold ran out. */
+export interface PreparedPayments {
+  answers: Map<string, WalletResult>;
+  parked: Map<string, Promise<DebitResult>>;
+}
 
 export interface PaymentTopics {
   replies: string;
   events: string;
+}
+
+/** The reply to a command and, for a real change, its event on payment.events (same trace). */
+export function outcomeMessages(command: Envelope, step: PaymentStep, topics: PaymentTopics): OutgoingMessage[] {
+  if (!step.reply) return [];
+  const { type, payload } = step.reply;
+  const out: OutgoingMessage[] = [{ ...reply(command, type, payload as never), topic: topics.replies }];
+  if (step.event) {
+    const meta = { sagaId: command.sagaId, correlationId: command.correlationId, causationId: command.id, traceparent: command.traceparent };
+    out.push(toTopic(topics.events, newEnvelope(type, payload as never, meta)));
+  }
+  return out;
+}
+
+/** Writes what a batch of steps changed: payments, ledger rows, owed reversals settled or added. */
+export async function saveSteps(tx: Queryable, repo: PaymentRepository, steps: readonly PaymentStep[], reversalDelayMs: number): Promise<void> {
+  const changed = new Map<string, PaymentRow>();
+  const ledger: LedgerEntry[] = [];
+  const owed: { paymentId: string; orderId: string; reason: 'UNKNOWN_DEBIT' | 'REFUND' }[] = [];
+  const settled: string[] = [];
+  for (const step of steps) {
+    if (step.changed && step.row) changed.set(step.row.id, step.row);
+    ledger.push(...step.ledger);
+    if (step.pending && 'add' in step.pending) owed.push({ paymentId: step.row!.id, orderId: step.row!.orderId, reason: step.pending.add });
+    if (step.pending && 'remove' in step.pending) settled.push(step.row!.id);
+  }
+  await repo.savePayments(tx, [...changed.values()]);
+  await repo.addLedger(tx, ledger);
+  await repo.addPendingReversals(tx, owed, reversalDelayMs);
+  await repo.removePendingReversals(tx, settled);
 }
 
 /**
@@ -21,6 +56,10 @@ export interface PaymentTopics {
  * chained in order, orders concurrently, bounded); `handle` records the
  * outcomes, ledger rows, owed reversals, replies and payment.events in the consumer's transaction.
  * A repeated command answers the recorded outcome without calling the wallet again.
+ *
+ * The batch debit is waited for at most `walletHoldMs`: debits still out then are parked (the
+ * payment is recorded PENDING, no reply) and {@link ParkedDebits} finishes them when the call
+ * answers, so a slow wallet holds neither the batch nor the partitions behind it.
  *
  * RefundPayment calls the wallet's reverse-if-applied synchronously (same bounded retries). When the
  * wallet is down, the refund is made durable instead of failing the message: the payment becomes
@@ -35,13 +74,15 @@ export class PaymentCommandsHandler {
     private readonly wallet: WalletClient,
     private readonly logger: Logger,
     private readonly topics: PaymentTopics,
-    private readonly o: { walletConcurrency: number; reversalDelayMs: number },
+    private readonly parkedDebits: ParkedDebits,
+    private readonly o: { walletConcurrency: number; reversalDelayMs: number; walletHoldMs: number },
   ) {}
 
-  prepare = async (messages: readonly IncomingMessage[]): Promise<WalletAnswers> => {
+  prepare = async (messages: readonly IncomingMessage[]): Promise<PreparedPayments> => {
     const work = commandsOf(messages, this.logger);
-    const answers: WalletAnswers = new Map();
-    if (work.length === 0) return answers;
+    const prepared: PreparedPayments = { answers: new Map(), parked: new Map() };
+    const { answers } = prepared;
+    if (work.length === 0) return prepared;
     const rows = await this.repo.byOrders(this.db, work.map((w) => w.command.orderId));
     const byOrder = [...Map.groupBy(work, (w) => w.command.orderId).values()];
     // The common case, one ProcessPayment of an order not yet paid, goes in one batch call: one
@@ -53,8 +94,14 @@ export class PaymentCommandsHandler {
       if (debits.length === 0) return;
       // One request carries one trace context: the first command's (the others' spans stay in their own traces).
       const { traceparent, correlationId } = debits[0].message.envelope;
-      const results = await withTraceparent(traceparent, () => this.wallet.debitMany(debits.map((d) => d.command), correlationId));
-      debits.forEach((d, i) => answers.set(d.message.envelope.id, results[i]));
+      const call = withTraceparent(traceparent, () => this.wallet.debitMany(debits.map((d) => d.command), correlationId));
+      // A slow wallet must not hold the batch (and the partitions behind it): past the hold, these
+      // debits are parked and the call's answer finishes them later.
+      const held = new AbortController();
+      const results = await Promise.race([call, delay(this.o.walletHoldMs, undefined, { signal: held.signal }).catch(() => undefined)]);
+      held.abort();
+      if (results) debits.forEach((d, i) => answers.set(d.message.envelope.id, results[i]));
+      else debits.forEach((d, i) => prepared.parked.set(d.message.envelope.id, call.then((r) => r[i] as DebitResult)));
     };
     const chainAll = forEachLimited(chained, this.o.walletConcurrency, async (orderWork) => {
       let row: PaymentRow | undefined = rows.get(orderWork[0].command.orderId);
@@ -70,39 +117,34 @@ export class PaymentCommandsHandler {
       }
     });
     await Promise.all([debitAll(), chainAll]);
-    return answers;
+    return prepared;
   };
 
-  handle = async (tx: Queryable, messages: readonly IncomingMessage[], answers: WalletAnswers): Promise<readonly OutgoingMessage[]> => {
+  handle = async (tx: Queryable, messages: readonly IncomingMessage[], prepared: PreparedPayments): Promise<readonly OutgoingMessage[]> => {
     const work = commandsOf(messages, this.logger);
     if (work.length === 0) return [];
     const rows = await this.repo.lockByOrders(tx, work.map((w) => w.command.orderId));
-    const changed = new Map<string, PaymentRow>();
-    const ledger: LedgerEntry[] = [];
-    const owed: { paymentId: string; orderId: string; reason: 'UNKNOWN_DEBIT' | 'REFUND' }[] = [];
-    const settled: string[] = [];
+    const steps: PaymentStep[] = [];
+    const parked: { row: PaymentRow; command: Envelope; answer: Promise<DebitResult> }[] = [];
     const out: OutgoingMessage[] = [];
     for (const { message, command } of work) {
-      const step = applyPaymentCommand(rows.get(command.orderId), command, answers.get(message.envelope.id));
-      if (step.row) rows.set(command.orderId, step.row);
-      if (step.changed && step.row) changed.set(step.row.id, step.row);
-      ledger.push(...step.ledger);
-      if (step.pending && 'add' in step.pending) owed.push({ paymentId: step.row!.id, orderId: command.orderId, reason: step.pending.add });
-      if (step.pending && 'remove' in step.pending) settled.push(step.row!.id);
-      const { type, payload } = step.reply;
-      out.push({ ...reply(message.envelope, type, payload as never), topic: this.topics.replies });
-      if (step.event) {
-        const e = message.envelope;
-        // The event joins the trace of the command that caused it, as the reply does.
-        const meta = { sagaId: e.sagaId, correlationId: e.correlationId, causationId: e.id, traceparent: e.traceparent };
-        out.push(toTopic(this.topics.events, newEnvelope(type, payload as never, meta)));
+      const answer = prepared.parked.get(message.envelope.id);
+      if (answer && command.type === 'ProcessPayment' && !rows.has(command.orderId)) {
+        const row = parkedPayment(command);
+        rows.set(command.orderId, row);
+        parked.push({ row, command: message.envelope, answer });
+        continue;
       }
-      if (type === 'PaymentFailed' && step.event) this.logger.info({ ...payload }, 'payment failed');
+      const step = applyPaymentCommand(rows.get(command.orderId), command, prepared.answers.get(message.envelope.id));
+      if (step.row) rows.set(command.orderId, step.row);
+      steps.push(step);
+      out.push(...outcomeMessages(message.envelope, step, this.topics));
+      if (step.reply?.type === 'PaymentFailed' && step.event) this.logger.info({ ...step.reply.payload }, 'payment failed');
     }
-    await this.repo.savePayments(tx, [...changed.values()]);
-    await this.repo.addLedger(tx, ledger);
-    await this.repo.addPendingReversals(tx, owed, this.o.reversalDelayMs);
-    await this.repo.removePendingReversals(tx, settled);
+    await saveSteps(tx, this.repo, steps, this.o.reversalDelayMs);
+    await this.repo.parkPayments(tx, parked, this.parkedDebits.leaseMs);
+    // The worker finishes each once its debit answers; it waits for this transaction (order lock).
+    for (const p of parked) this.parkedDebits.adopt({ paymentId: p.row.id, orderId: p.row.orderId, command: p.command, parkedAt: new Date() }, p.answer);
     return out;
   };
 }

@@ -3,7 +3,8 @@ import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
 import { startMessagingService, type ConsumerOf, type Readiness } from '@saga/nest-kit';
 import type { Database } from '@saga/postgres';
 import type { Logger } from 'pino';
-import { PaymentCommandsHandler, type WalletAnswers } from './payment-commands.handler';
+import { ParkedDebits } from './parked-debits';
+import { PaymentCommandsHandler, type PreparedPayments } from './payment-commands.handler';
 import type { PaymentEnv } from './payment.config';
 import { PAYMENT_MIGRATIONS } from './payment.migrations';
 import { PaymentModule } from './payment.module';
@@ -16,6 +17,7 @@ export interface RunningPayment {
   app: NestFastifyApplication;
   db: Database;
   reconciler: ReversalReconciler;
+  parkedDebits: ParkedDebits;
   readiness: Readiness;
   /** Stops consuming, the reconciler and the relay, closes HTTP (not the database or the broker: the caller owns them). */
   stop(): Promise<void>;
@@ -44,13 +46,8 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
     logger,
   });
   const reconciler = new ReversalReconciler(db, wallet, logger, { intervalMs: env.RECONCILE_INTERVAL_MS });
-  const handler = new PaymentCommandsHandler(
-    db,
-    wallet,
-    logger,
-    { replies: env.REPLIES_TOPIC, events: env.EVENTS_TOPIC },
-    { walletConcurrency: env.WALLET_CONCURRENCY, reversalDelayMs: env.RECONCILE_INTERVAL_MS },
-  );
+  const topics = { replies: env.REPLIES_TOPIC, events: env.EVENTS_TOPIC };
+  let parkedDebits!: ParkedDebits;
   const service = await startMessagingService({
     service: SERVICE,
     port: env.PORT,
@@ -59,13 +56,28 @@ export async function startPayment({ env, logger, db, broker }: PaymentDeps): Pr
     db,
     broker,
     migrations: [...MESSAGING_MIGRATIONS, ...PAYMENT_MIGRATIONS],
-    build: () => ({
-      module: PaymentModule.register(db),
-      consumers: [
-        { groupId: env.KAFKA_GROUP_ID, topics: [env.COMMANDS_TOPIC], prepare: handler.prepare, handle: handler.handle } satisfies ConsumerOf<WalletAnswers>,
-      ],
-      workersBefore: [reconciler],
-    }),
+    build: (relay) => {
+      parkedDebits = new ParkedDebits(db, relay, wallet, logger, topics, {
+        intervalMs: env.RECONCILE_INTERVAL_MS,
+        busyMaxMs: env.WALLET_BUSY_MAX_MS,
+        busyRetryMs: env.RECONCILE_INTERVAL_MS,
+        reversalDelayMs: env.RECONCILE_INTERVAL_MS,
+        // Past the bound of the call in flight for it, a parked payment may be claimed by another round.
+        leaseMs: 2 * env.WALLET_TOTAL_TIMEOUT_MS,
+      });
+      const handler = new PaymentCommandsHandler(db, wallet, logger, topics, parkedDebits, {
+        walletConcurrency: env.WALLET_CONCURRENCY,
+        reversalDelayMs: env.RECONCILE_INTERVAL_MS,
+        walletHoldMs: env.WALLET_HOLD_MS,
+      });
+      return {
+        module: PaymentModule.register(db),
+        consumers: [
+          { groupId: env.KAFKA_GROUP_ID, topics: [env.COMMANDS_TOPIC], prepare: handler.prepare, handle: handler.handle } satisfies ConsumerOf<PreparedPayments>,
+        ],
+        workersBefore: [reconciler, parkedDebits],
+      };
+    },
   });
-  return { ...service, db, reconciler };
+  return { ...service, db, reconciler, parkedDebits };
 }

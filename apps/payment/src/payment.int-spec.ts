@@ -28,6 +28,7 @@ const baseEnv = {
   WALLET_TOTAL_TIMEOUT_MS: '5000',
   WALLET_BACKOFF_MS: '20',
   RECONCILE_INTERVAL_MS: '100',
+  WALLET_HOLD_MS: '1000',
 };
 
 describe('payment service (real PostgreSQL + Kafka + wallet process)', () => {
@@ -236,6 +237,59 @@ describe('payment service (real PostgreSQL + Kafka + wallet process)', () => {
       body: JSON.stringify({ paymentId: down.paymentId, customerId: c, amountCents: 1_000, currency: 'USD' }),
     });
     assert.equal(late.status, 409);
+  });
+
+  it('parks a payment the wallet is slow on: the payments after it go on, it completes once the wallet answers', async () => {
+    const slowCustomer = await newCustomer(100);
+    const fastCustomer = await newCustomer(100);
+    proxy.holdWhere(slowCustomer);
+    const slow = ids();
+    const slowPay = command('ProcessPayment', { ...slow, customerId: slowCustomer, amountCents: 1_000, currency: 'USD' });
+    await send(slowPay);
+    // Past the consumer's hold (1 s) the payment is parked and the consumer moves on.
+    await eventually(async () => assert.equal((await payment.db.query(`SELECT status FROM payments WHERE order_id = $1`, [slow.orderId])).rows[0]?.status, 'PENDING'));
+    const fast = Array.from({ length: 5 }, () => ids());
+    const fastPays = fast.map((o) => command('ProcessPayment', { ...o, customerId: fastCustomer, amountCents: 500, currency: 'USD' }));
+    await send(...fastPays);
+    for (const p of fastPays) assert.equal((await replyTo(p)).type, 'PaymentCompleted');
+    assert.equal(received.filter((r) => r.causationId === slowPay.id).length, 0, 'the slow payment is still waiting for its wallet');
+    assert.ok(proxy.held() >= 1, 'its debit is still held at the wallet');
+    // A repeat of the parked command (the orchestrator re-sends) neither replies nor debits twice.
+    const resent = command('ProcessPayment', { ...slow, customerId: slowCustomer, amountCents: 1_000, currency: 'USD' });
+    await send(resent);
+    await eventually(async () => assert.equal((await payment.db.query(`SELECT 1 FROM inbox WHERE message_id = $1`, [resent.id])).rows.length, 1));
+    assert.equal(received.filter((r) => r.causationId === resent.id).length, 0, 'no answer while parked');
+
+    proxy.release();
+    const answer = await replyTo(slowPay, 20_000);
+    assert.equal(answer.type, 'PaymentCompleted');
+    assert.equal(answer.sagaId, slow.orderId);
+    await eventually(() => assert.equal(events.filter((e) => e.sagaId === slow.orderId && e.type === 'PaymentCompleted').length, 1));
+    assert.equal(await balance(slowCustomer), 90, 'debited once');
+    assert.equal(await balance(fastCustomer), 75);
+    assert.deepEqual((await ledger(slow.orderId)).map((r) => [r.type, r.status]), [['PAYMENT', 'COMPLETED']]);
+  });
+
+  it('finishes a parked payment after a restart, once the busy wallet answers', async () => {
+    const c = await newCustomer(100);
+    proxy.holdWhere(c);
+    const o = ids();
+    const pay = command('ProcessPayment', { ...o, customerId: c, amountCents: 2_000, currency: 'USD' });
+    await send(pay);
+    await eventually(async () => assert.equal((await payment.db.query(`SELECT status FROM payments WHERE order_id = $1`, [o.orderId])).rows[0]?.status, 'PENDING'));
+    // Stopped while the debit is out: every try times out (busy), so the payment stays parked.
+    await payment.stop();
+    const row = (await db.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM payments WHERE order_id = $1`, [o.orderId])).rows[0];
+    assert.equal(row.status, 'PENDING');
+    assert.match(row.last_error ?? '', /timed out|no answer/);
+    assert.equal(received.filter((r) => r.causationId === pay.id).length, 0);
+
+    payment = await startPayment({ env: loadConfig(PaymentEnvSchema, { ...baseEnv, WALLET_URL: proxy.url }), logger, db, broker });
+    base = `http://127.0.0.1:${(payment.app.getHttpServer().address() as AddressInfo).port}`;
+    proxy.release();
+    const answer = await replyTo(pay, 30_000);
+    assert.equal(answer.type, 'PaymentCompleted');
+    assert.equal(await balance(c), 80, 'debited once, though the wallet got the debit several times');
   });
 
   it('handles a burst of payments with one debit each, money conserved', async () => {

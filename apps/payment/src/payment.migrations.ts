@@ -46,4 +46,15 @@ export const PAYMENT_MIGRATIONS: Migration[] = [
       CREATE INDEX pending_reversals_due_idx ON pending_reversals (due_at);
     `,
   },
+  {
+    name: '20261204233000_parked_payments',
+    up: `
+      -- A PENDING payment is parked: its wallet debit did not answer within the consumer's hold, so
+      -- the consumer moved on and the parked-debit worker finishes it (reply and event through the
+      -- outbox). command: the ProcessPayment envelope it answers; due_at: when a worker may
+      -- (re)try the wallet; last_error: why the last try did not settle it.
+      ALTER TABLE payments ADD COLUMN command jsonb, ADD COLUMN due_at timestamptz, ADD COLUMN last_error text;
+      CREATE INDEX payments_parked_due_idx ON payments (due_at) WHERE status = 'PENDING';
+    `,
+  },
 ];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyPaymentCommand, walletCallFor, type PaymentCommand, type PaymentRow } from './payment.planner';
+import { applyPaymentCommand, parkedPayment, walletCallFor, type PaymentCommand, type PaymentRow } from './payment.planner';
 
 const pay: PaymentCommand = { type: 'ProcessPayment', orderId: 'O1', paymentId: 'PAY1', customerId: 'CUS_0001', amountCents: 99_999, currency: 'USD' };
 const refund: PaymentCommand = { type: 'RefundPayment', orderId: 'O1', paymentId: 'PAY1' };
@@ -38,14 +38,14 @@ describe('payment planner', () => {
   });
 
   it('owes a reversal when the wallet is unavailable, and settles it on RefundPayment', () => {
-    const [failed, refunded] = run([pay, refund], [{ outcome: 'UNAVAILABLE', reason: 'wallet unavailable after 4 attempts: ECONNREFUSED', attempts: 4 }, { outcome: 'REVERSED', attempts: 1 }]);
-    assert.equal(failed.reply.type, 'PaymentFailed');
-    assert.equal((failed.reply.payload as { code: string }).code, 'WALLET_UNAVAILABLE');
-    assert.match((failed.reply.payload as { reason: string }).reason, /after 4 attempts/);
+    const [failed, refunded] = run([pay, refund], [{ outcome: 'UNAVAILABLE', reason: 'wallet unavailable after 4 attempts: ECONNREFUSED', attempts: 4, busy: false }, { outcome: 'REVERSED', attempts: 1 }]);
+    assert.equal(failed.reply?.type, 'PaymentFailed');
+    assert.equal((failed.reply!.payload as { code: string }).code, 'WALLET_UNAVAILABLE');
+    assert.match((failed.reply!.payload as { reason: string }).reason, /after 4 attempts/);
     assert.deepEqual(failed.pending, { add: 'UNKNOWN_DEBIT' });
     assert.equal(walletCallFor(failed.row, refund), 'reverse');
     assert.deepEqual(refunded.pending, { remove: true });
-    assert.equal(refunded.reply.type, 'PaymentRefunded');
+    assert.equal(refunded.reply?.type, 'PaymentRefunded');
   });
 
   it('refunds a completed payment once', () => {
@@ -53,22 +53,36 @@ describe('payment planner', () => {
     assert.equal(refunded.row?.status, 'REFUNDED');
     assert.deepEqual(refunded.ledger.map((l) => [l.type, l.status]), [['REFUND', 'COMPLETED']]);
     assert.equal(refunded.event, true);
-    assert.deepEqual([again.reply.type, again.ledger.length, again.event], ['PaymentRefunded', 0, false]);
+    assert.deepEqual([again.reply?.type, again.ledger.length, again.event], ['PaymentRefunded', 0, false]);
   });
 
   it('schedules a refund the wallet cannot take yet and still answers', () => {
-    const [, refunded] = run([pay, refund], [{ outcome: 'APPLIED', attempts: 1 }, { outcome: 'UNAVAILABLE', reason: 'down', attempts: 3 }]);
+    const [, refunded] = run([pay, refund], [{ outcome: 'APPLIED', attempts: 1 }, { outcome: 'UNAVAILABLE', reason: 'down', attempts: 3, busy: false }]);
     assert.deepEqual(refunded.ledger.map((l) => [l.type, l.status]), [['REFUND', 'PENDING']]);
     assert.deepEqual(refunded.pending, { add: 'REFUND' });
-    assert.equal(refunded.reply.type, 'PaymentRefunded');
+    assert.equal(refunded.reply?.type, 'PaymentRefunded');
   });
 
   it('leaves a tombstone for a refund that comes first: the late payment fails without a debit', () => {
     const [tomb, late] = run([refund, pay], [{ outcome: 'NOTHING_TO_REVERSE', attempts: 1 }, undefined]);
-    assert.deepEqual([tomb.row?.tombstone, tomb.reply.type, tomb.event], [true, 'PaymentRefunded', false]);
+    assert.deepEqual([tomb.row?.tombstone, tomb.reply?.type, tomb.event], [true, 'PaymentRefunded', false]);
     assert.equal(walletCallFor(tomb.row, pay), null);
-    assert.equal(late.reply.type, 'PaymentFailed');
-    assert.equal((late.reply.payload as { code: string }).code, 'CONFLICT');
+    assert.equal(late.reply?.type, 'PaymentFailed');
+    assert.equal((late.reply!.payload as { code: string }).code, 'CONFLICT');
+  });
+
+  it('parks a payment without a reply; a repeat stays silent; a refund meanwhile reverses and cancels it', () => {
+    const parked = parkedPayment(pay as Extract<PaymentCommand, { type: 'ProcessPayment' }>);
+    assert.deepEqual([parked.status, parked.amountCents, parked.customerId], ['PENDING', 99_999, 'CUS_0001']);
+    assert.equal(walletCallFor(parked, pay), null, 'the parked debit is not called twice');
+    const [repeat] = run([pay], [undefined], parked);
+    assert.deepEqual([repeat.reply, repeat.changed, repeat.event], [null, false, false]);
+    assert.equal(walletCallFor(parked, refund), 'reverse', 'the parked debit may have landed');
+    const [canceled, late] = run([refund, pay], [{ outcome: 'REVERSED', attempts: 1 }, undefined], parked);
+    assert.deepEqual([canceled.row?.status, canceled.row?.tombstone, canceled.reply?.type, canceled.pending, canceled.ledger.length], ['REFUNDED', true, 'PaymentRefunded', null, 0]);
+    assert.equal((late.reply!.payload as { code: string }).code, 'CONFLICT', 'a late repeat learns it was canceled');
+    const [away] = run([refund], [{ outcome: 'UNAVAILABLE', reason: 'down', attempts: 3, busy: false }], parked);
+    assert.deepEqual(away.pending, { add: 'UNKNOWN_DEBIT' }, 'a wallet away owes the reverse');
   });
 
   it('refuses to decide without the prepared wallet answer (the batch is retried)', () => {

@@ -48,7 +48,8 @@ export interface PaymentStep {
   ledger: LedgerEntry[];
   /** Owe a wallet reversal (insert) or settle one (delete). */
   pending: { add: 'UNKNOWN_DEBIT' | 'REFUND' } | { remove: true } | null;
-  reply: PaymentReply;
+  /** None while the payment is parked (PENDING): the debit's outcome answers the saga later. */
+  reply: PaymentReply | null;
   /** Also published on payment.events (only real changes, not repeats). */
   event: boolean;
 }
@@ -57,7 +58,9 @@ export interface PaymentStep {
 export function walletCallFor(row: PaymentRow | undefined, cmd: PaymentCommand): 'debit' | 'reverse' | null {
   if (cmd.type === 'ProcessPayment') return row ? null : 'debit';
   if (!row) return 'reverse';
-  if (row.status === 'COMPLETED') return 'reverse';
+  // COMPLETED: undo the debit. PENDING: the parked debit may or may not have landed; a reverse
+  // leaves a tombstone in the wallet, so a debit arriving after it is refused.
+  if (row.status === 'COMPLETED' || row.status === 'PENDING') return 'reverse';
   if (row.status === 'FAILED' && row.pendingReversal) return 'reverse';
   return null;
 }
@@ -74,7 +77,7 @@ export function walletCallFor(row: PaymentRow | undefined, cmd: PaymentCommand):
 export function applyPaymentCommand(row: PaymentRow | undefined, cmd: PaymentCommand, result: WalletResult | undefined): PaymentStep {
   const { orderId } = cmd;
   if (cmd.type === 'ProcessPayment') {
-    if (row) return { row, changed: false, ledger: [], pending: null, reply: recordedOutcome(row), event: false };
+    if (row) return { row, changed: false, ledger: [], pending: null, reply: row.status === 'PENDING' ? null : recordedOutcome(row), event: false };
     const debit = requireResult(result, cmd, 'debit') as DebitResult;
     const base = {
       id: cmd.paymentId,
@@ -141,6 +144,12 @@ export function applyPaymentCommand(row: PaymentRow | undefined, cmd: PaymentCom
     };
     return { row: tomb, changed: true, ledger: [], pending: unavailable ? { add: 'UNKNOWN_DEBIT' } : null, reply: refunded, event: false };
   }
+  if (row.status === 'PENDING') {
+    // Compensated while parked: canceled before it was processed, like a tombstone; a debit that
+    // did land is undone by this reverse (or, if the wallet is away, by the reconciler).
+    const next: PaymentRow = { ...row, status: 'REFUNDED', tombstone: true, attempts: row.attempts + reverse.attempts, pendingReversal: unavailable };
+    return { row: next, changed: true, ledger: [], pending: unavailable ? { add: 'UNKNOWN_DEBIT' } : null, reply: refunded, event: false };
+  }
   if (row.status === 'COMPLETED') {
     const next: PaymentRow = { ...row, status: 'REFUNDED', pendingReversal: unavailable };
     return {
@@ -170,6 +179,26 @@ export function applyPaymentCommand(row: PaymentRow | undefined, cmd: PaymentCom
     pending: unavailable ? null : { remove: true },
     reply: refunded,
     event: false,
+  };
+}
+
+/**
+ * A ProcessPayment whose wallet call did not answer within the consumer's hold: recorded PENDING
+ * (no reply yet) and finished by the parked-debit worker when the wallet answers.
+ */
+export function parkedPayment(cmd: Extract<PaymentCommand, { type: 'ProcessPayment' }>): PaymentRow {
+  return {
+    id: cmd.paymentId,
+    orderId: cmd.orderId,
+    customerId: cmd.customerId,
+    amountCents: cmd.amountCents,
+    currency: cmd.currency,
+    status: 'PENDING',
+    failureCode: null,
+    failureReason: null,
+    attempts: 0,
+    tombstone: false,
+    pendingReversal: false,
   };
 }
 

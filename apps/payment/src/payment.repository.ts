@@ -1,3 +1,4 @@
+import type { Envelope } from '@saga/contracts';
 import type { Queryable } from '@saga/postgres';
 import type { LedgerEntry, PaymentRow } from './payment.planner';
 
@@ -16,6 +17,15 @@ export interface DueReversal {
   orderId: string;
   reason: 'UNKNOWN_DEBIT' | 'REFUND';
   attempts: number;
+}
+
+/** A parked payment a worker may try the wallet for. */
+export interface DueParked {
+  paymentId: string;
+  orderId: string;
+  /** The ProcessPayment envelope it answers. */
+  command: Envelope;
+  parkedAt: Date;
 }
 
 const PAYMENT_COLUMNS = `p.id, p.order_id AS "orderId", p.customer_id AS "customerId", p.amount_cents AS "amountCents",
@@ -62,6 +72,47 @@ export class PaymentRepository {
         rows.map((r) => r.attempts),
         rows.map((r) => r.tombstone),
       ],
+    );
+  }
+
+  /** Records parked payments (PENDING, with the command they answer); a worker may retry them after `dueInMs`. */
+  async parkPayments(tx: Queryable, parked: readonly { row: PaymentRow; command: Envelope }[], dueInMs: number): Promise<void> {
+    if (parked.length === 0) return;
+    await tx.query(
+      `INSERT INTO payments (id, order_id, customer_id, amount_cents, currency, status, command, due_at)
+       SELECT i, o, c, a, cur, 'PENDING', cmd, now() + make_interval(secs => $7::double precision / 1000)
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[]) AS t(i, o, c, a, cur, cmd)`,
+      [
+        parked.map((p) => p.row.id),
+        parked.map((p) => p.row.orderId),
+        parked.map((p) => p.row.customerId),
+        parked.map((p) => p.row.amountCents),
+        parked.map((p) => p.row.currency),
+        parked.map((p) => JSON.stringify(p.command)),
+        dueInMs,
+      ],
+    );
+  }
+
+  /** Claims due parked payments with a lease (safe with several instances), skipping those in `busy`. */
+  async claimDueParked(db: Queryable, limit: number, leaseMs: number, busy: readonly string[]): Promise<DueParked[]> {
+    const res = await db.query<DueParked>(
+      `UPDATE payments SET due_at = now() + make_interval(secs => $2::double precision / 1000)
+       WHERE id IN (
+         SELECT id FROM payments WHERE status = 'PENDING' AND due_at <= now() AND NOT (id = ANY($3::text[]))
+         ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+       )
+       RETURNING id AS "paymentId", order_id AS "orderId", command, created_at AS "parkedAt"`,
+      [limit, leaseMs, busy],
+    );
+    return res.rows;
+  }
+
+  async postponeParked(db: Queryable, paymentId: string, delayMs: number, error: string): Promise<void> {
+    await db.query(
+      `UPDATE payments SET due_at = now() + make_interval(secs => $2::double precision / 1000), last_error = $3
+       WHERE id = $1 AND status = 'PENDING'`,
+      [paymentId, delayMs, error],
     );
   }
 

@@ -48,23 +48,33 @@ export type ProxyMode = 'pass' | 'refuse' | 'drop-response';
 /**
  * An HTTP proxy in front of the wallet that can fail on demand: `refuse` closes connections,
  * `drop-response` forwards the call (the wallet acts) but loses the answer, `failNext(n)` answers
- * 503 to the next n requests.
+ * 503 to the next n requests, `holdWhere(text)` keeps every request whose body contains `text`
+ * unanswered (not forwarded) until `release()`.
  */
 export async function startFaultyProxy(target: string): Promise<{
   url: string;
   setMode: (mode: ProxyMode) => void;
   failNext: (n: number) => void;
   requests: () => number;
+  holdWhere: (text: string) => void;
+  held: () => number;
+  release: () => void;
   close: () => Promise<void>;
 }> {
   let mode: ProxyMode = 'pass';
   let failures = 0;
   let count = 0;
+  let holdText: string | null = null;
+  let heldRequests: (() => void)[] = [];
   const server: Server = createServer((req, res) => {
     count++;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      if (holdText !== null && Buffer.concat(chunks).toString().includes(holdText)) return void heldRequests.push(() => forward());
+      forward();
+    });
+    const forward = () => {
       if (mode === 'refuse') return void req.socket.destroy();
       if (failures > 0) {
         failures--;
@@ -77,7 +87,7 @@ export async function startFaultyProxy(target: string): Promise<{
           res.writeHead(answer.status, { 'content-type': 'application/json' }).end(body);
         })
         .catch(() => req.socket.destroy());
-    });
+    };
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return {
@@ -85,6 +95,12 @@ export async function startFaultyProxy(target: string): Promise<{
     setMode: (m) => void (mode = m),
     failNext: (n) => void (failures = n),
     requests: () => count,
+    holdWhere: (text) => void (holdText = text),
+    held: () => heldRequests.length,
+    release: () => {
+      holdText = null;
+      for (const go of heldRequests.splice(0)) go();
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise((ok) => server.close(ok));

@@ -113,7 +113,19 @@ describe('WalletClient', () => {
     assert.equal(result.outcome, 'UNAVAILABLE');
     assert.equal(result.attempts, 4);
     assert.match((result as { reason: string }).reason, /^wallet unavailable after 4 attempts: wallet answered 503/);
+    assert.equal((result as { busy: boolean }).busy, false, 'a wallet answering 503 is down, not busy');
     assert.equal(seen.length, 4);
+  });
+
+  it('tells a busy wallet (every try timed out) from a down one (a try refused or reset)', async () => {
+    reset();
+    script.push('hang', 'hang', 'hang', 'hang');
+    const busy = await debit();
+    assert.deepEqual([busy.outcome, (busy as { busy: boolean }).busy], ['UNAVAILABLE', true]);
+    reset();
+    script.push('hang', 'reset', 'hang', 'hang');
+    const down = await debit();
+    assert.deepEqual([down.outcome, (down as { busy: boolean }).busy], ['UNAVAILABLE', false]);
   });
 
   it('gives up at the total time bound even with tries left', async () => {
@@ -125,6 +137,7 @@ describe('WalletClient', () => {
     assert.equal(result.outcome, 'UNAVAILABLE');
     assert.ok(Date.now() - started < 2_000, 'bounded');
     assert.match((result as { reason: string }).reason, /no answer within 300 ms/);
+    assert.equal((result as { busy: boolean }).busy, true, 'no answer at all: busy');
   });
 
   it('debits a batch in one request, retrying it whole until every debit in it is settled', async () => {

@@ -20,14 +20,27 @@ export interface WalletClientOptions {
 export type DebitResult =
   | { outcome: 'APPLIED'; attempts: number }
   | { outcome: 'REJECTED'; code: ErrorCode; reason: string; attempts: number }
-  | { outcome: 'UNAVAILABLE'; reason: string; attempts: number };
+  | Unavailable;
 
-export type ReverseResult =
-  | { outcome: 'REVERSED' | 'NOTHING_TO_REVERSE'; attempts: number }
-  | { outcome: 'UNAVAILABLE'; reason: string; attempts: number };
+export type ReverseResult = { outcome: 'REVERSED' | 'NOTHING_TO_REVERSE'; attempts: number } | Unavailable;
+
+/**
+ * No definite answer within the bounds. `busy`: every try that failed timed out (the wallet took the
+ * connection but did not answer in time), so it is slow rather than gone; a refused or reset
+ * connection, or a 5xx, makes it `busy: false` (down).
+ */
+export interface Unavailable {
+  outcome: 'UNAVAILABLE';
+  reason: string;
+  attempts: number;
+  busy: boolean;
+}
 
 /** A try whose outcome is unknown or transient (network, timeout, 5xx, unexpected answer): retry it. */
 class RetryableWalletError extends Error {}
+
+/** A try that got no answer within its timeout: the wallet may just be busy. */
+class WalletTimeoutError extends RetryableWalletError {}
 
 /** The wallet's definite refusals of a debit (anything else is retried). */
 const REJECTIONS: Record<string, ErrorCode> = {
@@ -68,6 +81,10 @@ function debitResult(status: number, body: Record<string, unknown>, attempts: nu
   return { outcome: 'REJECTED', code, reason: typeof body.message === 'string' ? body.message : code, attempts };
 }
 
+function unavailable(r: { unavailable: string; attempts: number; busy: boolean }): Unavailable {
+  return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts, busy: r.busy };
+}
+
 /** A batch answer is kept only when every debit in it is definite; otherwise the try is retried. */
 function assertDefinite(body: Record<string, unknown>): void {
   const results = body.results;
@@ -76,7 +93,7 @@ function assertDefinite(body: Record<string, unknown>): void {
   if (open.length > 0) throw new RetryableWalletError(`wallet could not settle ${open.length} debit(s) of the batch (${open[0].status})`);
 }
 
-type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number };
+type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number; busy: boolean };
 
 /**
  * The wallet's internal API, called with an idempotency key (the payment id): each try has its own
@@ -95,7 +112,7 @@ export class WalletClient {
   /** `correlationId` goes as the request id, so the wallet's log lines join the saga's. */
   async debit(d: DebitCall, correlationId?: string): Promise<DebitResult> {
     const r = await this.call('debit', d.orderId, d.paymentId, '/internal/debits', debitBody(d), correlationId);
-    if ('unavailable' in r) return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts };
+    if ('unavailable' in r) return unavailable(r);
     return debitResult(r.status, r.body, r.attempts);
   }
 
@@ -112,7 +129,7 @@ export class WalletClient {
     const count = (outcome: 'ok' | 'rejected' | 'unavailable', n = 1) => METRICS.walletCalls.inc({ service: this.service, operation: 'debit', outcome }, n);
     if ('unavailable' in r) {
       count('unavailable', ds.length);
-      return ds.map(() => ({ outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts }));
+      return ds.map(() => unavailable(r));
     }
     const byPayment = new Map((r.body.results as BatchItem[]).map((i) => [i.paymentId, i]));
     return ds.map((d) => {
@@ -126,13 +143,14 @@ export class WalletClient {
   async reverse(r: { paymentId: string; orderId: string }, correlationId?: string): Promise<ReverseResult> {
     const path = `/internal/debits/${encodeURIComponent(r.paymentId)}/reverse`;
     const res = await this.call('reverse', r.orderId, r.paymentId, path, { description: `refund for order ${r.orderId}` }, correlationId);
-    if ('unavailable' in res) return { outcome: 'UNAVAILABLE', reason: res.unavailable, attempts: res.attempts };
+    if ('unavailable' in res) return unavailable(res);
     return { outcome: res.body.status === 'REVERSED' ? 'REVERSED' : 'NOTHING_TO_REVERSE', attempts: res.attempts };
   }
 
   private async call(op: WalletOperation, orderId: string, paymentId: string, path: string, body: unknown, correlationId: string | undefined): Promise<CallResult> {
     let attempts = 0;
     let lastError = 'no answer';
+    let down = false;
     const retries = retry(
       handleWhen((err) => err instanceof RetryableWalletError),
       {
@@ -153,6 +171,7 @@ export class WalletClient {
           return { ...(await this.try(op, path, body, signal, correlationId)), attempts };
         } catch (err) {
           lastError = err instanceof Error ? err.message : String(err);
+          if (!(err instanceof WalletTimeoutError)) down = true;
           throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
         }
       });
@@ -163,7 +182,7 @@ export class WalletClient {
       const why = err instanceof RetryableWalletError ? lastError : `no answer within ${this.o.totalTimeoutMs} ms (last: ${lastError})`;
       const reason = `wallet unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
       this.o.logger.warn({ orderId, paymentId, op, attempts, error: why }, 'wallet unavailable');
-      return { unavailable: reason, attempts };
+      return { unavailable: reason, attempts, busy: !down };
     }
   }
 
@@ -181,7 +200,7 @@ export class WalletClient {
       });
       text = await res.text();
     } catch (err) {
-      if (signal.aborted) throw new RetryableWalletError(`timed out after ${this.o.timeoutMs} ms`);
+      if (signal.aborted) throw new WalletTimeoutError(`timed out after ${this.o.timeoutMs} ms`);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
       throw new RetryableWalletError(cause?.code ?? cause?.message ?? (err as Error).message);
     }
