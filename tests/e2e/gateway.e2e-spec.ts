@@ -261,6 +261,23 @@ describe('gateway (e2e, in front of every service)', () => {
     assert.equal((await get(`${one}/api/products`)).status, 200);
   });
 
+  it('admits saga calls up to its limit, queues the next, and turns away past the queue with 503 OVERLOADED', async () => {
+    const gate = await startGateway(9, { SAGA_ADMISSION_MAX: '1', SAGA_ADMISSION_QUEUE: '1' });
+    await createProduct(stack, 'GWADM', 5, 10);
+    await createWallet(stack, 'CUS_GWADM', 100);
+    const order = { customerId: 'CUS_GWADM', orderItems: [{ productId: 'GWADM', quantity: 1 }] };
+    // Three at once: one runs, one waits for its slot, the third finds the queue full.
+    const answers = await Promise.all([0, 1, 2].map(() => post(`${gate}/orders`, order)));
+    const statuses = answers.map((a) => a.status).sort();
+    assert.deepEqual(statuses, [201, 201, 503], JSON.stringify(answers.map((a) => a.body)));
+    const refused = answers.find((a) => a.status === 503)!;
+    assert.equal(refused.body.code, 'OVERLOADED');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    // Turned away before the order service saw it: only the two admitted orders exist.
+    const orders = await get(`${gw}/api/orders?customerId=CUS_GWADM`);
+    assert.equal(orders.body.length, 2, JSON.stringify(orders.body));
+  });
+
   it('answers 503 UNAVAILABLE while a service is down, and is not ready until it is back', async () => {
     await stack.stopService('orchestrator');
     const down = await get(`${gw}/api/sagas`);

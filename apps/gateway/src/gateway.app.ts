@@ -18,6 +18,7 @@ import type { GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { openApiDocument } from './openapi/openapi.document';
 import { newTraceparent, traceHeaders, tracingEnabled } from '@saga/telemetry';
+import { SagaAdmission } from './admission';
 import { isConnectionFailure, mayRetryElsewhere, UpstreamPool } from './upstream-pool';
 import { UPSTREAM_ROUTES, type Upstream, type UpstreamRoute } from './upstream-routes';
 import { registerWebUi } from './web/web-ui';
@@ -79,6 +80,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
   // Open event streams would hold the server's close forever: they are cut at shutdown (the
   // client's EventSource reconnects, to another instance, with Last-Event-ID).
   const openStreams = new Set<FastifyReply['raw']>();
+  const admission = new SagaAdmission({ maxInFlight: env.SAGA_ADMISSION_MAX, maxQueued: env.SAGA_ADMISSION_QUEUE });
 
   const configure = async (fastify: FastifyInstance): Promise<void> => {
     fastify.addHook('preClose', async () => {
@@ -201,10 +203,16 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       }
     }
     ctx.upstream = route.upstream;
+    const runsSaga = route.runsSaga?.(req.method, path) ?? false;
+    if (runsSaga && !(await admission.admit(reply.raw))) {
+      logger.warn({ reqId: ctx.id, inFlight: admission.inFlight, queued: admission.queued }, 'saga call turned away: admission queue full');
+      void reply.header('retry-after', '1');
+      return sendError(reply, 503, ErrorCode.Overloaded, `too many orders in progress (${admission.inFlight} running, ${admission.queued} waiting); retry shortly`);
+    }
     // An event stream lives until its order ends: undici's header/body timeouts become an idle
     // timeout longer than the upstream heartbeat; reply-from pipes the body, so nothing is buffered.
     const stream = route.streams?.(req.method, path) ?? false;
-    const timeout = stream ? env.STREAM_IDLE_TIMEOUT_MS : route.runsSaga?.(req.method, path) ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
+    const timeout = stream ? env.STREAM_IDLE_TIMEOUT_MS : runsSaga ? env.SAGA_PROXY_TIMEOUT_MS : env.PROXY_TIMEOUT_MS;
     if (stream) {
       const raw = reply.raw;
       openStreams.add(raw);

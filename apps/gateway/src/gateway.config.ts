@@ -21,6 +21,10 @@ export const GatewayEnvSchema = BaseEnvSchema.pick({ LOG_LEVEL: true, HOST: true
     PAYMENT_URL: UrlList.default(['http://127.0.0.1:3003']),
     WALLET_URL: UrlList.default(['http://127.0.0.1:3004']),
     ORCHESTRATOR_URL: UrlList.default(['http://127.0.0.1:3005']),
+    /** Calls that run a saga passed on at once (admission control); the rest wait at the gateway. */
+    SAGA_ADMISSION_MAX: z.coerce.number().int().min(1).default(128),
+    /** Calls that run a saga allowed to wait for admission; past it: 503 OVERLOADED with Retry-After. */
+    SAGA_ADMISSION_QUEUE: z.coerce.number().int().min(0).default(4_096),
     /** Upstream timeout of ordinary calls. */
     PROXY_TIMEOUT_MS: Ms.default(5_000),
     /** Upstream timeout of calls that run a saga (the order service waits up to ORDER_WAIT_MS, 10 s). */

@@ -22,6 +22,8 @@ export enum ErrorCode {
   Forbidden = 'FORBIDDEN',
   RateLimited = 'RATE_LIMITED',
   Unavailable = 'UNAVAILABLE',
+  /** Admission control turned the call away: too many already wait (retry after Retry-After). */
+  Overloaded = 'OVERLOADED',
   Internal = 'INTERNAL',
 }
 
@@ -44,6 +46,7 @@ export function httpStatusOf(code: ErrorCode): number {
       return 402;
     case ErrorCode.WalletUnavailable:
     case ErrorCode.Unavailable:
+    case ErrorCode.Overloaded:
       return 503;
     case ErrorCode.StepTimeout:
       return 504;

@@ -166,7 +166,7 @@ const schemas: Record<string, Json> = {
 const SAGA_FAILURES = {
   '402': err('INSUFFICIENT_FUNDS'),
   '409': err('OUT_OF_STOCK, ORDER_NOT_PAYABLE'),
-  '503': err('WALLET_UNAVAILABLE, or a service is unavailable'),
+  '503': err('WALLET_UNAVAILABLE, UNAVAILABLE (a service is down), or OVERLOADED (admission queue full; with Retry-After)'),
 };
 const COMMON = { '429': err('RATE_LIMITED (with Retry-After)') };
 /** RFC 7240 `Prefer` of a saga-starting call: how long to wait for the outcome before a 202. */
