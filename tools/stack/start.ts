@@ -44,6 +44,16 @@ export const SERVICES: readonly ServiceSpec[] = [
 ];
 
 const HOST = '127.0.0.1';
+/**
+ * Node flags of every service process (the image sets the same in NODE_OPTIONS): a young generation
+ * of 8 MB semi-spaces instead of V8's default (which grows to tens of MB per process on a large
+ * machine) and a bounded old space keep each service near 150 MB resident under load, at no
+ * measurable cost in throughput (ADR 10). Source maps stay off (they cost ~15 MB a process and
+ * make every stack trace slower); NODE_OPTIONS=--enable-source-maps turns them on for debugging.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=128'];
+/** glibc malloc arenas per process (default 8 × cores): a few suffice for one JS thread and libuv's pool. */
+const MALLOC_ARENA_MAX = '2';
 const INSTANCE_PORT_STEP = 100;
 const PARENT_WATCH = join(import.meta.dirname, 'parent-watch.ts');
 const STOP_TIMEOUT_MS = 10_000;
@@ -303,9 +313,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   process.once('exit', killAllOnExit);
 
   const spawnService = (s: ServiceState): void => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import', PARENT_WATCH, s.main], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, '--import', PARENT_WATCH, s.main], {
       cwd: REPO_ROOT,
-      env: s.env,
+      env: { MALLOC_ARENA_MAX, ...s.env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       // Own process group: a terminal Ctrl-C reaches the supervisor, which stops services in order.
       detached: true,
