@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { startEmbeddedTestStack, type EmbeddedTestStack } from './embedded-support.ts';
 import { eventually, get, post, type HttpResult } from './http.ts';
 import { describePlaceOrderSaga } from './place-order.scenarios.ts';
-import { available, balance } from './support.ts';
+import { assertDesignCatalog, available, balance } from './support.ts';
 
 describePlaceOrderSaga('place-order saga (e2e, embedded: one process, PGlite, in-process log)', () => startEmbeddedTestStack('saga'));
 
@@ -23,12 +23,16 @@ describe('npm start (embedded): a crash loses nothing', () => {
     await stack?.stop();
   });
 
+  it('serves the DESIGN §3 catalog on a fresh start', async () => {
+    await assertDesignCatalog(stack.url('gateway'));
+  });
+
   it('kill -9 in the middle of a burst, restart: every saga ends once, the orders are kept, invariants hold', async (t) => {
     t.diagnostic(`running: ${stack.rssMb()} MB resident`);
     const api = stack.url('gateway');
     const stockBefore = await available(stack, 'P008');
     const walletBefore = await balance(stack, 'CUS_0005');
-    const order = { customerId: 'CUS_0005', orderItems: [{ productId: 'P008', quantity: 1, totalPrice: 19.99 }] };
+    const order = { customerId: 'CUS_0005', orderItems: [{ productId: 'P008', quantity: 1, totalPrice: 69.99 }] };
 
     // 60 one-call orders, 12 at a time; the process dies once a few have been answered.
     const answered: HttpResult[] = [];
@@ -64,7 +68,7 @@ describe('npm start (embedded): a crash loses nothing', () => {
     assert.ok(orders.length >= placedBefore.length && orders.length <= sent, `${orders.length} orders for ${sent} requests`);
     // One effect per saga: stock and wallet moved exactly once per order.
     assert.equal(await available(stack, 'P008'), stockBefore - orders.length);
-    assert.equal(await balance(stack, 'CUS_0005'), Number((walletBefore - 19.99 * orders.length).toFixed(2)));
+    assert.equal(await balance(stack, 'CUS_0005'), Number((walletBefore - 69.99 * orders.length).toFixed(2)));
 
     const result = await stack.settleAndCheck();
     assert.deepEqual(result.violations, []);

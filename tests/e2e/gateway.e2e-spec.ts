@@ -13,7 +13,7 @@ import { KafkaBroker, type IncomingMessage } from '@saga/messaging';
 import { pino } from 'pino';
 import { startStack, type Stack } from '../../tools/stack/start.ts';
 import { eventually, get, post, request, type HttpResult } from './http.ts';
-import { createProduct, createWallet, SEED_ORDER, serviceLog, startTestStack, type TestStack } from './support.ts';
+import { assertDesignCatalog, createProduct, createWallet, SEED_ORDER, serviceLog, startTestStack, type TestStack } from './support.ts';
 
 const JWT_SECRET = randomBytes(32).toString('base64url');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -48,6 +48,10 @@ describe('gateway (e2e, in front of every service)', () => {
   after(async () => {
     await Promise.all(extras.map((e) => e.stop()));
     await stack?.stop();
+  });
+
+  it('serves the DESIGN §3 catalog on a fresh start', async () => {
+    await assertDesignCatalog(gw);
   });
 
   it('answers the seed curls on the gateway: 201 PLACED, then 409 "P001 is not available"', async () => {

@@ -123,6 +123,9 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
     // A step's latency is real: the payment step's sum is above zero and its p99 below its deadline.
     const paymentSeconds = await query('saga_step_duration_seconds_sum{step="processPayment"}');
     assert.ok(paymentSeconds[''] > 0, JSON.stringify(paymentSeconds));
+    const p99 = (await query('histogram_quantile(0.99, sum by (le) (saga_step_duration_seconds_bucket{step="processPayment"}))'))[''];
+    const deadlineSeconds = 20; // PAYMENT_TIMEOUT_MS, the orchestrator's default
+    assert.ok(p99 > 0 && p99 < deadlineSeconds, `payment step p99 ${p99} s, deadline ${deadlineSeconds} s`);
     await reports('saga_duration_seconds_count{service="orchestrator"}', 'outcome', { COMPLETED: PLACED, COMPENSATED: REFUSED });
 
     // The gateway and the order service saw the same calls, by status.

@@ -61,7 +61,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal(created.body.status, 'INITIATED');
-      assert.equal(created.body.totalPrice, 299.98);
+      assert.equal(created.body.totalPrice, 179.98);
       const stockBefore = await available(stack, 'P003');
       const walletBefore = await balance(stack, 'CUS_0002');
 
@@ -69,7 +69,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(paid.status, 200, JSON.stringify(paid.body));
       assert.equal(paid.body.status, 'PLACED');
       assert.equal(await available(stack, 'P003'), stockBefore - 2);
-      assert.equal(await balance(stack, 'CUS_0002'), Number((walletBefore - 299.98).toFixed(2)));
+      assert.equal(await balance(stack, 'CUS_0002'), Number((walletBefore - 179.98).toFixed(2)));
 
       const again = await post(`${api}/api/payment`, { orderId: created.body.id });
       assert.equal(again.status, 409);
@@ -102,7 +102,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal((await post(`${orders}/api/orders/${created.body.id}/payment`)).status, 409);
       assert.equal((await post(`${orders}/api/orders/${created.body.id}/cancel`)).status, 409);
 
-      const placed = await post(`${orders}/orders`, { customerId: 'CUS_0003', orderItems: [{ productId: 'P008', quantity: 1, totalPrice: 19.99 }] });
+      const placed = await post(`${orders}/orders`, { customerId: 'CUS_0003', orderItems: [{ productId: 'P008', quantity: 1, totalPrice: 69.99 }] });
       assert.equal(placed.status, 201);
       const skip = await request('PATCH', `${orders}/api/orders/${placed.body.id}/status`, { status: 'DELIVERED' });
       assert.equal(skip.status, 409);

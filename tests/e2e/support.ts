@@ -5,6 +5,7 @@
  * where the previous test file's stack committed (a new group would replay every topic from the start).
  * Service logs go to .data/e2e-logs/<prefix>.log.
  */
+import assert from 'node:assert/strict';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -84,6 +85,32 @@ export async function startTestStack(name: string, env: Record<string, string> =
 }
 
 /** The seed request of DESIGN §3, as the NestJS Kafka Saga README sends it. */
+/** DESIGN §3's seed catalog, as written there: what a fresh start must serve, field by field. */
+export const DESIGN_CATALOG = [
+  { id: 'P001', name: 'Laptop', price: 999.99, available: 1 },
+  { id: 'P002', name: 'Smartphone', price: 599.99, available: 100 },
+  { id: 'P003', name: 'Wireless Headphones', price: 89.99, available: 75 },
+  { id: 'P004', name: 'Smartwatch', price: 129.99, available: 30 },
+  { id: 'P005', name: '4K Smart TV', price: 799.99, available: 20 },
+  { id: 'P006', name: 'Gaming Console', price: 299.99, available: 40 },
+  { id: 'P007', name: 'Coffee Maker', price: 49.99, available: 60 },
+  { id: 'P008', name: 'Bluetooth Speaker', price: 69.99, available: 80 },
+  { id: 'P009', name: 'Digital Camera', price: 449.99, available: 25 },
+  { id: 'P010', name: 'Fitness Tracker', price: 79.99, available: 55 },
+];
+
+/** The catalog served at `base` (a fresh start) is DESIGN §3's, each product with a type. */
+export async function assertDesignCatalog(base: string): Promise<void> {
+  const res = await fetch(`${base}/api/products`);
+  assert.equal(res.status, 200);
+  const products = (await res.json()) as { id: string; name: string; type: string; price: number; available: number }[];
+  assert.deepEqual(
+    products.filter((p) => /^P0\d\d$/.test(p.id)).map(({ id, name, price, available }) => ({ id, name, price, available })),
+    DESIGN_CATALOG,
+  );
+  for (const p of products) assert.match(p.type, /^[A-Z_]+$/, `${p.id} has a product type`);
+}
+
 export const SEED_ORDER = {
   customerId: 'CUS_0001',
   orderItems: [{ productId: 'P001', quantity: 1, totalPrice: 999.99 }],

@@ -56,7 +56,8 @@ describe('tracing and correlated logs (e2e, OTLP export)', () => {
 
   before(async () => {
     receiver = await startReceiver();
-    stack = await startTestStack('tracing', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    // Debug: each handled message logs a 'message handled' line (info logs requests only).
+    stack = await startTestStack('tracing', { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, LOG_LEVEL: 'debug' });
   });
   after(async () => {
     await stack?.stop();

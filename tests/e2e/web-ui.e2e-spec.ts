@@ -143,11 +143,11 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     await p.page.getByLabel('Password').fill('cus_0004-pass');
     await p.page.getByLabel('Password').press('Enter');
     await p.page.getByRole('heading', { level: 1, name: 'Catalog' }).waitFor();
-    await addToCartAndOrder(p, 'Headphones');
+    await addToCartAndOrder(p, 'Smartwatch'); // 129.99: more than CUS_0004's 100.00
     assert.equal(await p.page.getByTestId('wallet-balance').innerText(), '$100.00');
     await p.page.getByText('The balance is below the amount').waitFor();
     p.expectHttpError({ status: 402, url: /\/payment$/ });
-    await p.page.getByRole('button', { name: 'Pay $149.99' }).focus();
+    await p.page.getByRole('button', { name: 'Pay $129.99' }).focus();
     await p.page.keyboard.press('Enter');
     const outcome = p.page.getByTestId('outcome');
     await outcome.getByText('Insufficient funds:', { exact: true }).waitFor({ timeout: 30_000 });

@@ -238,12 +238,19 @@ async function main(): Promise<number> {
     const t = r.totals;
     log(`${r.phase}: ${r.code === 0 ? 'ok' : `FAILED (exit ${r.code})`}: ${r.files} files, tests ${t.tests}, pass ${t.pass}, fail ${t.fail}, cancelled ${t.cancelled}, skipped ${t.skipped}, todo ${t.todo}`);
   }
-  if (results.length === 0) log('no test files selected');
-  log(`total: tests ${sum.tests}, pass ${sum.pass}, fail ${sum.fail} in ${secs} s: ${failed.length === 0 ? 'PASSED' : 'FAILED'}`);
-  // The plain closing line CI reads, whatever runner produced the counts.
   const count = (k: keyof Totals) => results.reduce((n, r) => n + r.totals[k], 0);
+  // A run that tested nothing, or skipped something, did not pass: a pattern matching no file, a
+  // describe whose tests never registered, a forgotten `skip` or `todo` all fail it. (With --name,
+  // the tests it leaves out are reported as skipped: those are expected.)
+  const problems: string[] = [];
+  if (sum.tests === 0) problems.push(results.length === 0 ? 'no test files selected' : 'no tests ran');
+  if (values.name === undefined && count('skipped') + count('todo') > 0) problems.push(`${count('skipped')} skipped and ${count('todo')} todo tests`);
+  for (const p of problems) log(`FAILED: ${p}`);
+  const ok = failed.length === 0 && problems.length === 0;
+  log(`total: tests ${sum.tests}, pass ${sum.pass}, fail ${sum.fail} in ${secs} s: ${ok ? 'PASSED' : 'FAILED'}`);
+  // The plain closing line CI reads, whatever runner produced the counts.
   console.log(`${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`);
-  return failed.length === 0 ? 0 : 1;
+  return ok ? 0 : 1;
 }
 
 main().then(

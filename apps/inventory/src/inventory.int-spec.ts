@@ -21,10 +21,11 @@ const env = loadConfig(InventoryEnvSchema, {
   REPLIES_TOPIC: `it-inventory-replies-${run}`,
 });
 
-describe('inventory service (real PostgreSQL + Kafka)', () => {
+// IT_BROKER=memory runs the same checks on the in-process broker (quick loop without Kafka); the title says which.
+const inMemory = process.env.IT_BROKER === 'memory';
+
+describe(`inventory service (real PostgreSQL + ${inMemory ? 'in-memory broker' : 'real Kafka'})`, () => {
   const logger = createLogger('inventory', env.LOG_LEVEL);
-  // IT_BROKER=memory runs the same checks on the in-process broker (quick loop without Kafka).
-  const inMemory = process.env.IT_BROKER === 'memory';
   const broker: MessageBroker = inMemory
     ? new InMemoryBroker()
     : new KafkaBroker({ brokers: brokerList(env.KAFKA_BROKERS), clientId: `it-inventory-${run}`, logger });
@@ -92,8 +93,8 @@ describe('inventory service (real PostgreSQL + Kafka)', () => {
     const list = await http('GET', '/api/products');
     assert.equal(list.body.length, 10);
     assert.deepEqual(list.body[0], { id: 'P001', name: 'Laptop', type: 'ELECTRONICS', price: 999.99, available: 1 });
-    assert.deepEqual(list.body[9], { id: 'P010', name: 'Fitness Tracker', type: 'ELECTRONICS', price: 79.99, available: 55 });
-    assert.deepEqual((await http('GET', '/api/products/P004')).body, { id: 'P004', name: 'Coffee Maker', type: 'HOME', price: 89.99, available: 15 });
+    assert.deepEqual(list.body[9], { id: 'P010', name: 'Fitness Tracker', type: 'WEARABLES', price: 79.99, available: 55 });
+    assert.deepEqual((await http('GET', '/api/products/P004')).body, { id: 'P004', name: 'Smartwatch', type: 'WEARABLES', price: 129.99, available: 30 });
     const missing = await http('GET', '/api/products/NOPE');
     assert.deepEqual([missing.status, missing.body.code], [404, 'NOT_FOUND']);
     const id = await newProduct(3);

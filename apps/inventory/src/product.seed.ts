@@ -8,18 +8,21 @@ export interface NewProduct {
   available: number;
 }
 
-/** The catalog of the NestJS Kafka Saga README; P001 has a single laptop. */
+/**
+ * The catalog of the NestJS Kafka Saga README, exactly as DESIGN §3 gives it (id, name, price,
+ * stock); the product types are ours. P001 has a single laptop.
+ */
 export const PRODUCT_SEED: readonly NewProduct[] = [
   { id: 'P001', name: 'Laptop', type: 'ELECTRONICS', priceCents: 99_999, available: 1 },
-  { id: 'P002', name: 'Smartphone', type: 'ELECTRONICS', priceCents: 69_999, available: 10 },
-  { id: 'P003', name: 'Headphones', type: 'ELECTRONICS', priceCents: 14_999, available: 25 },
-  { id: 'P004', name: 'Coffee Maker', type: 'HOME', priceCents: 8_999, available: 15 },
-  { id: 'P005', name: 'Running Shoes', type: 'SPORTS', priceCents: 11_999, available: 30 },
-  { id: 'P006', name: 'Backpack', type: 'ACCESSORIES', priceCents: 5_999, available: 40 },
-  { id: 'P007', name: 'Desk Chair', type: 'FURNITURE', priceCents: 24_999, available: 8 },
-  { id: 'P008', name: 'Water Bottle', type: 'SPORTS', priceCents: 1_999, available: 100 },
-  { id: 'P009', name: 'Wireless Mouse', type: 'ELECTRONICS', priceCents: 2_999, available: 60 },
-  { id: 'P010', name: 'Fitness Tracker', type: 'ELECTRONICS', priceCents: 7_999, available: 55 },
+  { id: 'P002', name: 'Smartphone', type: 'ELECTRONICS', priceCents: 59_999, available: 100 },
+  { id: 'P003', name: 'Wireless Headphones', type: 'AUDIO', priceCents: 8_999, available: 75 },
+  { id: 'P004', name: 'Smartwatch', type: 'WEARABLES', priceCents: 12_999, available: 30 },
+  { id: 'P005', name: '4K Smart TV', type: 'ELECTRONICS', priceCents: 79_999, available: 20 },
+  { id: 'P006', name: 'Gaming Console', type: 'GAMING', priceCents: 29_999, available: 40 },
+  { id: 'P007', name: 'Coffee Maker', type: 'HOME', priceCents: 4_999, available: 60 },
+  { id: 'P008', name: 'Bluetooth Speaker', type: 'AUDIO', priceCents: 6_999, available: 80 },
+  { id: 'P009', name: 'Digital Camera', type: 'ELECTRONICS', priceCents: 44_999, available: 25 },
+  { id: 'P010', name: 'Fitness Tracker', type: 'WEARABLES', priceCents: 7_999, available: 55 },
 ];
 
 /** Creates the seed products that do not exist yet; existing rows (and their stock) are never touched. */

@@ -31,11 +31,12 @@ const baseEnv = {
   WALLET_HOLD_MS: '1000',
 };
 
-describe('payment service (real PostgreSQL + Kafka + wallet process)', () => {
+// IT_BROKER=memory runs the same checks on the in-process broker (quick loop without Kafka); the title says which.
+const inMemory = process.env.IT_BROKER === 'memory';
+
+describe(`payment service (real PostgreSQL + ${inMemory ? 'in-memory broker' : 'real Kafka'} + wallet process)`, () => {
   const env0 = loadConfig(PaymentEnvSchema, baseEnv);
   const logger = createLogger('payment', env0.LOG_LEVEL);
-  // IT_BROKER=memory runs the same checks on the in-process broker (quick loop without Kafka).
-  const inMemory = process.env.IT_BROKER === 'memory';
   const broker: MessageBroker = inMemory
     ? new InMemoryBroker()
     : new KafkaBroker({ brokers: brokerList(env0.KAFKA_BROKERS), clientId: `it-payment-${run}`, logger });

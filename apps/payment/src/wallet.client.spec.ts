@@ -5,13 +5,24 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { WalletClient } from './wallet.client';
 
-/** A scripted wallet on a real socket: each request takes the next behaviour. */
+/**
+ * A scripted wallet on a real socket: each request takes the next behaviour. A try's timeout is on
+ * cue, not on the clock: a `hang` request ends its try's timeout signal as it arrives, and no other
+ * try ever times out, so attempt counts do not depend on how busy the machine is.
+ */
 type Behaviour = 'applied' | 'insufficient' | 'unavailable' | 'hang' | 'reset' | 'reversed' | 'batch-one-open' | 'batch';
 
 describe('WalletClient', () => {
   const script: Behaviour[] = [];
   const seen: string[] = [];
   const logged: Record<string, unknown>[] = [];
+  /** Timeout signals of the tries made; the newest is the try in flight (one call at a time here). */
+  const tryTimeouts: AbortController[] = [];
+  const tryTimeout = () => {
+    const c = new AbortController();
+    tryTimeouts.push(c);
+    return c.signal;
+  };
   let server: Server;
   let client: WalletClient;
   let options: ConstructorParameters<typeof WalletClient>[0];
@@ -51,7 +62,8 @@ describe('WalletClient', () => {
         case 'reset':
           return req.socket.destroy();
         case 'hang':
-          return; // never answers
+          // Never answers: its try times out now (the client's timeout signal, on cue).
+          return void setImmediate(() => tryTimeouts.at(-1)?.abort());
       }
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,9 +72,10 @@ describe('WalletClient', () => {
       baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
       timeoutMs: 150,
       maxAttempts: 4,
-      totalTimeoutMs: 2_000,
+      totalTimeoutMs: 10_000,
       backoffMs: 5,
       logger,
+      tryTimeout,
     };
     client = new WalletClient(options);
   });
@@ -73,6 +86,7 @@ describe('WalletClient', () => {
 
   const debit = () => client.debit({ paymentId: 'PAY1', orderId: 'O1', customerId: 'CUS_0001', amountCents: 100, currency: 'USD' });
   const reset = () => {
+    tryTimeouts.length = 0;
     script.length = 0;
     seen.length = 0;
     logged.length = 0;
@@ -130,7 +144,7 @@ describe('WalletClient', () => {
 
   it('gives up at the total time bound even with tries left', async () => {
     reset();
-    const slow = new WalletClient({ ...options, timeoutMs: 10_000, totalTimeoutMs: 300 });
+    const slow = new WalletClient({ ...options, timeoutMs: 10_000, totalTimeoutMs: 300, tryTimeout: undefined });
     script.push('hang', 'hang');
     const started = Date.now();
     const result = await slow.debit({ paymentId: 'PAY2', orderId: 'O2', customerId: 'C', amountCents: 1, currency: 'USD' });

@@ -15,6 +15,8 @@ export interface WalletClientOptions {
   /** First backoff delay; then exponential with full jitter, capped at 1 s. */
   backoffMs: number;
   logger: Logger;
+  /** The signal that ends one try after `timeoutMs` (default AbortSignal.timeout; tests end tries on cue). */
+  tryTimeout?: (timeoutMs: number) => AbortSignal;
 }
 
 export type DebitResult =
@@ -188,7 +190,7 @@ export class WalletClient {
 
   /** One HTTP try. Resolves with a definite answer; throws RetryableWalletError otherwise. */
   private async try(op: WalletOperation, path: string, body: unknown, outer: AbortSignal, correlationId: string | undefined): Promise<{ status: number; body: Record<string, unknown> }> {
-    const signal = AbortSignal.any([outer, AbortSignal.timeout(this.o.timeoutMs)]);
+    const signal = AbortSignal.any([outer, (this.o.tryTimeout ?? AbortSignal.timeout)(this.o.timeoutMs)]);
     let res: Response;
     let text: string;
     try {
