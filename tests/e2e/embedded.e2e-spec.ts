@@ -59,8 +59,8 @@ describe('npm start (embedded): a crash loses nothing', () => {
 
     // Every order that was written ends (none stays PAYMENT_PENDING), all PLACED: stock and money were plenty.
     const orders = await eventually(async () => {
-      const res = await get(`${api}/api/orders?customerId=CUS_0005`);
-      const list = res.body as { id: string; status: string }[];
+      const res = await get(`${api}/api/orders?customerId=CUS_0005&limit=200`);
+      const list = res.body.items as { id: string; status: string }[];
       return res.status === 200 && list.length > 0 && list.every((o) => o.status === 'PLACED') ? list : undefined;
     }, 60_000, 250);
     const ids = new Set(orders.map((o) => o.id));

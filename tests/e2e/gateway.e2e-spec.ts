@@ -93,7 +93,7 @@ describe('gateway (e2e, in front of every service)', () => {
     assert.equal((await get(`${gw}/api/wallets/CUS_0003`)).body.customerId, 'CUS_0003');
     const list = await get(`${gw}/api/orders?customerId=CUS_0001`);
     assert.equal(list.status, 200);
-    assert.equal((await get(`${gw}/api/payments?orderId=${list.body[0].id}`)).status, 200);
+    assert.equal((await get(`${gw}/api/payments?orderId=${list.body.items[0].id}`)).status, 200);
     assert.equal((await get(`${gw}/api/sagas`)).status, 200);
     assert.equal((await get(`${gw}/api/products/P999`)).body.code, 'NOT_FOUND');
   });
@@ -265,6 +265,38 @@ describe('gateway (e2e, in front of every service)', () => {
     assert.equal((await get(`${one}/api/products`)).status, 200);
   });
 
+  it('pages a customer\'s 120 orders by keyset: following rel="next" returns each once, in order, with those created while paging', async () => {
+    const customerId = `CUS_PAGE_${Date.now().toString(36).toUpperCase()}`;
+    await createWallet(stack, customerId, 10);
+    const create = async () => (await post(`${gw}/api/orders`, { customerId, orderItems: [{ productId: 'P007', quantity: 1 }] })).body.id as string;
+    const created: string[] = [];
+    for (let i = 0; i < 120; i++) created.push(await create());
+    const seen: string[] = [];
+    let url: string | undefined = `/api/orders?customerId=${customerId}&limit=25`;
+    let pages = 0;
+    while (url) {
+      const res = await get(`${gw}${url}`);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      pages++;
+      seen.push(...res.body.items.map((o: { id: string }) => o.id));
+      const link = res.headers.get('link');
+      const next = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
+      assert.equal(next !== undefined, res.body.nextCursor !== null, `Link and nextCursor agree: ${link} / ${res.body.nextCursor}`);
+      if (next) assert.ok(next.includes(`cursor=${res.body.nextCursor}`), next);
+      // Orders created while paging come on later pages.
+      if (pages === 1) for (let i = 0; i < 3; i++) created.push(await create());
+      url = next;
+    }
+    assert.equal(seen.length, 123);
+    assert.deepEqual(seen, created, 'each order once, oldest first');
+    const newest = await get(`${gw}/api/orders?customerId=${customerId}&sort=desc&limit=2`);
+    assert.deepEqual(newest.body.items.map((o: { id: string }) => o.id), created.slice(-2).reverse());
+    const bad = await get(`${gw}/api/orders?customerId=${customerId}&cursor=not-a-cursor`);
+    assert.deepEqual([bad.status, bad.body.code, bad.body.field], [400, 'VALIDATION_FAILED', 'cursor']);
+    const offset = await get(`${gw}/api/orders?customerId=${customerId}&offset=50`);
+    assert.deepEqual([offset.status, offset.body.field], [400, 'offset'], 'offset paging is gone: said, not ignored');
+  });
+
   it('admits saga calls up to its limit, queues the next, and turns away past the queue with 503 OVERLOADED', async () => {
     const gate = await startGateway(9, { SAGA_ADMISSION_MAX: '1', SAGA_ADMISSION_QUEUE: '1' });
     await createProduct(stack, 'GWADM', 5, 10);
@@ -279,7 +311,7 @@ describe('gateway (e2e, in front of every service)', () => {
     assert.equal(refused.headers.get('retry-after'), '1');
     // Turned away before the order service saw it: only the two admitted orders exist.
     const orders = await get(`${gw}/api/orders?customerId=CUS_GWADM`);
-    assert.equal(orders.body.length, 2, JSON.stringify(orders.body));
+    assert.equal(orders.body.items.length, 2, JSON.stringify(orders.body));
   });
 
   it('answers 503 UNAVAILABLE while a service is down, and is not ready until it is back', async () => {

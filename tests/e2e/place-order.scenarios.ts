@@ -76,7 +76,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(again.body.code, 'ORDER_NOT_PAYABLE');
 
       const listed = await get(`${api}/api/orders?customerId=CUS_0002`);
-      assert.ok(listed.body.some((o: { id: string }) => o.id === created.body.id));
+      assert.ok(listed.body.items.some((o: { id: string }) => o.id === created.body.id));
     });
 
     it('fails a customer too poor for the order: 402, order FAILED with status info, stock released, no debit (through the gateway)', async () => {
@@ -134,7 +134,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       const unknown = await post(`${orders}/orders`, { customerId: 'CUS_0001', orderItems: [{ productId: 'P999', quantity: 1 }] });
       assert.equal(unknown.status, 404);
       assert.equal(unknown.body.code, 'UNKNOWN_PRODUCT');
-      assert.equal((await get(`${orders}/api/orders?customerId=CUS_0001`)).body.length, 2, 'only the two seed orders exist');
+      assert.equal((await get(`${orders}/api/orders?customerId=CUS_0001`)).body.items.length, 2, 'only the two seed orders exist');
       assert.equal(await available(stack, 'P004'), stockBefore);
     });
 

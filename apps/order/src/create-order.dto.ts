@@ -1,4 +1,5 @@
 import { MoneySchema } from '@saga/contracts';
+import { PAGE_QUERY } from '@saga/nest-kit';
 import { z } from 'zod';
 
 const OrderItemInput = z.strictObject({
@@ -30,8 +31,13 @@ export const PayOrderSchema = z.strictObject({ orderId: z.string().min(1).max(64
 
 export const UpdateStatusSchema = z.strictObject({ status: z.enum(['ON_WAY', 'DELIVERED']) });
 
-export const ListOrdersQuery = z.object({
+/**
+ * `GET /api/orders`: a customer's orders by creation, oldest first (`sort=asc`, so orders created
+ * while a client pages show up on a later page) or newest first (`sort=desc`), keyset-paged.
+ * Strict: a parameter it does not know (e.g. the `offset` of before) is a 400 naming it.
+ */
+export const ListOrdersQuery = z.strictObject({
   customerId: z.string().min(1).max(64),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...PAGE_QUERY,
+  sort: z.enum(['asc', 'desc']).default('asc'),
 });

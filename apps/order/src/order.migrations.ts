@@ -50,4 +50,12 @@ export const ORDER_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    name: '20261204235500_orders_customer_keyset_idx',
+    up: `
+      -- Keyset paging of a customer's orders: (created_at, id) in either direction.
+      DROP INDEX orders_customer_idx;
+      CREATE INDEX orders_customer_keyset_idx ON orders (customer_id, created_at, id);
+    `,
+  },
 ];

@@ -134,10 +134,20 @@ export class OrderRepository {
     return new Map(res.rows.map((row) => [row.id, { ...row, history: row.history.map((h) => ({ ...h, at: new Date(h.at) })) }]));
   }
 
-  async listByCustomer(db: Queryable, customerId: string, limit: number, offset: number): Promise<OrderRow[]> {
-    const res = await db.query<OrderRow>(
-      `SELECT ${ORDER_COLUMNS} FROM orders WHERE customer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3`,
-      [customerId, limit, offset],
+  /**
+   * One page of a customer's order ids in (created_at, id) order after the keyset position `after`
+   * (created_at as PostgreSQL's text, which keeps its microseconds).
+   */
+  async listByCustomer(
+    db: Queryable,
+    o: { customerId: string; limit: number; after: readonly [string, string] | undefined; sort: 'asc' | 'desc' },
+  ): Promise<{ id: string; createdAt: string }[]> {
+    const [cmp, dir] = o.sort === 'asc' ? ['>', 'ASC'] : ['<', 'DESC'];
+    const res = await db.query<{ id: string; createdAt: string }>(
+      `SELECT id, created_at::text AS "createdAt" FROM orders
+       WHERE customer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) ${cmp} ($2::timestamptz, $3::text))
+       ORDER BY created_at ${dir}, id ${dir} LIMIT $4`,
+      [o.customerId, o.after?.[0] ?? null, o.after?.[1] ?? null, o.limit],
     );
     return res.rows;
   }

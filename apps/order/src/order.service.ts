@@ -1,6 +1,7 @@
 import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents } from '@saga/contracts';
 import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay, type OutgoingMessage } from '@saga/messaging';
 import { GroupCommit, type Database } from '@saga/postgres';
+import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from './catalog';
 import type { CreateOrderInput } from './create-order.dto';
@@ -94,9 +95,12 @@ export class OrderService {
     return found;
   }
 
-  async listByCustomer(customerId: string, limit: number, offset: number): Promise<OrderView[]> {
-    const rows = await this.repo.listByCustomer(this.db, customerId, limit, offset);
-    return Promise.all(rows.map((r) => this.view(r.id)));
+  /** A page of a customer's orders; their details come in one coalesced read. */
+  async listByCustomer(q: { customerId: string; limit: number; cursor?: string; sort: 'asc' | 'desc' }): Promise<Page<OrderView>> {
+    const after = q.cursor === undefined ? undefined : (decodeCursor(q.cursor, 2) as [string, string]);
+    const rows = await this.repo.listByCustomer(this.db, { customerId: q.customerId, limit: q.limit + 1, after, sort: q.sort });
+    const page = pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
+    return { ...page, items: await Promise.all(page.items.map((r) => this.view(r.id))) };
   }
 
   /** Cancels an order whose payment has not started. */

@@ -1,6 +1,6 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
-import { parseWith } from '@saga/nest-kit';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { nextLink, parseWith, type Page } from '@saga/nest-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
 import { OrderEventStreams } from './order-events.stream';
 import { OrderService, type SagaCallResult } from './order.service';
@@ -34,10 +34,13 @@ export class OrdersController {
     return this.orders.create(parseWith(CreateOrderSchema, body), requestId);
   }
 
+  /** A page of a customer's orders; `Link: <…>; rel="next"` while there are more. */
   @Get('api/orders')
-  list(@Query() query: unknown): Promise<OrderView[]> {
-    const q = parseWith(ListOrdersQuery, query);
-    return this.orders.listByCustomer(q.customerId, q.limit, q.offset);
+  async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<Page<OrderView>> {
+    const page = await this.orders.listByCustomer(parseWith(ListOrdersQuery, query, 'query'));
+    const link = nextLink(req.url, page.nextCursor);
+    if (link) void res.header('link', link);
+    return page;
   }
 
   @Get('api/orders/:id')

@@ -4,8 +4,9 @@ import type { Database } from '@saga/postgres';
 import { withTraceparent } from '@saga/telemetry';
 import type { Logger } from 'pino';
 import { outcomeMessages, saveSteps, type PaymentTopics } from './payment-commands.handler';
-import { applyPaymentCommand } from './payment.planner';
+import { applyPaymentCommand, type PaymentCommand } from './payment.planner';
 import { PaymentRepository, type DueParked } from './payment.repository';
+import { PeriodicRound } from './periodic-round';
 import type { DebitResult, WalletClient } from './wallet.client';
 
 export interface ParkedDebitsOptions {
@@ -38,9 +39,7 @@ export class ParkedDebits {
   private readonly repo = new PaymentRepository();
   /** Payments whose debit call is in flight in this process: claim rounds leave them alone. */
   private readonly inFlight = new Map<string, Promise<void>>();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly rounds: PeriodicRound;
 
   constructor(
     private readonly db: Database,
@@ -49,7 +48,9 @@ export class ParkedDebits {
     private readonly logger: Logger,
     private readonly topics: PaymentTopics,
     private readonly o: ParkedDebitsOptions,
-  ) {}
+  ) {
+    this.rounds = new PeriodicRound(() => this.runOnce(), o.intervalMs, (err) => logger.error({ err }, 'parked payments round failed'));
+  }
 
   get leaseMs(): number {
     return this.o.leaseMs;
@@ -66,17 +67,15 @@ export class ParkedDebits {
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.o.intervalMs);
+    this.rounds.start();
   }
 
   /** One round: tries the wallet for every due parked payment. Resolves with how many were claimed. */
   async runOnce(): Promise<number> {
     const due = await this.repo.claimDueParked(this.db, this.o.batchSize ?? 50, this.o.leaseMs, [...this.inFlight.keys()]);
     for (const parked of due) {
-      const cmd = { type: 'ProcessPayment' as const, ...parsePayload('ProcessPayment', parked.command.payload) };
       const { traceparent, correlationId } = parked.command;
-      this.adopt(parked, withTraceparent(traceparent, () => this.wallet.debit(cmd, correlationId)));
+      this.adopt(parked, withTraceparent(traceparent, () => this.wallet.debit(commandOf(parked), correlationId)));
     }
     await Promise.all(due.map((p) => this.inFlight.get(p.paymentId)));
     return due.length;
@@ -84,9 +83,7 @@ export class ParkedDebits {
 
   /** Stops the claim rounds and waits for the debits in flight to be settled. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.rounds.stop();
     await Promise.all(this.inFlight.values());
   }
 
@@ -97,7 +94,7 @@ export class ParkedDebits {
       this.logger.warn({ orderId, paymentId, error: result.reason }, 'wallet busy; parked payment tried again later');
       return;
     }
-    const cmd = { type: 'ProcessPayment' as const, ...parsePayload('ProcessPayment', parked.command.payload) };
+    const cmd = commandOf(parked);
     const settled = await this.relay.transaction(async (tx, enqueue) => {
       const row = (await this.repo.lockByOrders(tx, [orderId])).get(orderId);
       if (row?.id !== paymentId || row.status !== 'PENDING') return false;
@@ -108,21 +105,9 @@ export class ParkedDebits {
     });
     if (settled) this.logger.info({ orderId, paymentId, outcome: result.outcome, attempts: result.attempts }, 'parked payment settled');
   }
+}
 
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.running = this.runOnce().then(
-      () => undefined,
-      (err: unknown) => this.logger.error({ err }, 'parked payments round failed'),
-    );
-    await this.running;
-    this.running = undefined;
-    if (!this.stopped) this.schedule(this.o.intervalMs);
-  }
+/** The ProcessPayment a parked payment answers. */
+function commandOf(parked: DueParked): Extract<PaymentCommand, { type: 'ProcessPayment' }> {
+  return { type: 'ProcessPayment', ...parsePayload('ProcessPayment', parked.command.payload) };
 }

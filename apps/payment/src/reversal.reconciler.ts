@@ -1,6 +1,7 @@
 import type { Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { PaymentRepository } from './payment.repository';
+import { PeriodicRound } from './periodic-round';
 import type { WalletClient } from './wallet.client';
 
 /**
@@ -11,20 +12,19 @@ import type { WalletClient } from './wallet.client';
  */
 export class ReversalReconciler {
   private readonly repo = new PaymentRepository();
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = true;
+  private readonly rounds: PeriodicRound;
 
   constructor(
     private readonly db: Database,
     private readonly wallet: WalletClient,
     private readonly logger: Logger,
     private readonly o: { intervalMs: number; batchSize?: number; leaseMs?: number; maxDelayMs?: number },
-  ) {}
+  ) {
+    this.rounds = new PeriodicRound(() => this.runOnce(), o.intervalMs, (err) => logger.error({ err }, 'reversal reconciler round failed'));
+  }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(this.o.intervalMs);
+    this.rounds.start();
   }
 
   /** One round: settle what is due now. Resolves with how many reversals were settled. */
@@ -48,26 +48,7 @@ export class ReversalReconciler {
     return settled;
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
-  }
-
-  private schedule(delayMs: number): void {
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
-    this.timer.unref();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.stopped || this.running) return;
-    this.running = this.runOnce().then(
-      () => undefined,
-      (err: unknown) => this.logger.error({ err }, 'reversal reconciler round failed'),
-    );
-    await this.running;
-    this.running = undefined;
-    if (!this.stopped) this.schedule(this.o.intervalMs);
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 }

@@ -8,3 +8,4 @@ export * from './readiness';
 export * from './service-database';
 export * from './process-lifecycle';
 export * from './messaging-service';
+export * from './paging';

@@ -27,6 +27,21 @@ const page = [
   queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
   queryParam('offset', { type: 'integer', minimum: 0, default: 0 }),
 ];
+/** Keyset paging (nest-kit's paging.ts): `limit` and the `cursor` of the previous page's `nextCursor`. */
+const cursorPage = [
+  queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
+  queryParam('cursor', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,400}$' }, false, 'the `nextCursor` of the previous page (or follow the `Link` header)'),
+];
+/** A keyset page of `item`, with the next page also in `Link: <…>; rel="next"` (RFC 8288). */
+const cursorPageOf = (description: string, item: Json): Json => ({
+  description,
+  headers: { link: { description: 'the next page: `<url>; rel="next"` (absent on the last page)', schema: { type: 'string' } } },
+  content: json({
+    type: 'object',
+    required: ['items', 'limit', 'nextCursor'],
+    properties: { items: { type: 'array', items: item }, limit: { type: 'integer' }, nextCursor: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' } },
+  }),
+});
 const orderId = pathParam('id', 'order id');
 const customerId = pathParam('customerId', 'customer id, e.g. CUS_0001');
 
@@ -226,9 +241,13 @@ const paths: Record<string, Json> = {
     },
     get: {
       tags: ['orders'],
-      summary: "a customer's orders, newest first",
-      parameters: [queryParam('customerId', { type: 'string' }, true), ...page],
-      responses: { '200': ok('orders', { type: 'array', items: ref('Order') }), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      summary: "a customer's orders by creation, keyset-paged: oldest first (orders created while paging come on later pages), or newest first with sort=desc",
+      parameters: [
+        queryParam('customerId', { type: 'string' }, true),
+        ...cursorPage,
+        queryParam('sort', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }, false, 'by creation: asc (oldest first) or desc'),
+      ],
+      responses: { '200': cursorPageOf('a page of orders', ref('Order')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/orders/{id}': {

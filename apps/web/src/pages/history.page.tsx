@@ -1,16 +1,22 @@
 import { useState } from 'react';
 import { api, ApiError } from '../api/http';
-import type { Order } from '../api/types';
+import type { CursorPage, Order } from '../api/types';
 import { useApi } from '../components/use-api';
 import { dateTime, ErrorNotice, Link, money, PageTitle, Spinner, StatusBadge } from '../components/ui';
 import { PATHS } from '../routes';
 import { useSession } from '../session';
 
-/** The customer's orders, newest first, with status, status info and the status history. */
+/** The customer's most recent orders (one page, newest first), with status, status info and the status history. */
+const RECENT = 50;
+
 export function HistoryPage() {
   const { session } = useSession();
   const sub = session?.sub ?? '';
-  const [orders, reload] = useApi((signal) => api<Order[]>('GET', `/api/orders?customerId=${encodeURIComponent(sub)}`, undefined, { signal }), [sub]);
+  const [page, reload] = useApi(
+    (signal) => api<CursorPage<Order>>('GET', `/api/orders?customerId=${encodeURIComponent(sub)}&sort=desc&limit=${RECENT}`, undefined, { signal }),
+    [sub],
+  );
+  const orders = { ...page, data: page.data?.items };
   const [actionError, setActionError] = useState<ApiError | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
 
@@ -46,6 +52,7 @@ export function HistoryPage() {
           No orders yet. <Link to={PATHS.shop}>Browse the catalog</Link>.
         </p>
       ) : null}
+      {page.data?.nextCursor ? <p className="muted">Showing your {RECENT} most recent orders.</p> : null}
       <ul className="plain order-list" aria-label="Orders">
         {orders.data?.map((o) => (
           <li key={o.id} className="card" data-order={o.id}>
