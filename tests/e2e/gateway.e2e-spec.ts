@@ -200,7 +200,7 @@ describe('gateway (e2e, in front of every service)', () => {
       assert.equal((await as('CUS_0002', 'GET', `/api/orders/${created.body.id}`)).body.status, 'PLACED');
       const payments = await as('CUS_0002', 'GET', `/api/payments?orderId=${created.body.id}`);
       assert.equal(payments.status, 200);
-      assert.equal(payments.body[0].status, 'COMPLETED');
+      assert.equal(payments.body.items[0].status, 'COMPLETED');
     });
 
     it("keeps customer A away from customer B's orders, wallet and payments", async () => {

@@ -39,7 +39,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       const payments = await get(`${stack.url('payment')}/api/payments?orderId=${first.body.id}`);
       assert.equal(payments.status, 200);
       assert.deepEqual(
-        payments.body.map((p: { type: string; status: string; amount: number }) => [p.type, p.status, p.amount]),
+        payments.body.items.map((p: { type: string; status: string; amount: number }) => [p.type, p.status, p.amount]),
         [['PAYMENT', 'COMPLETED', 999.99]],
       );
 

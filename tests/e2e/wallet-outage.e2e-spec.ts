@@ -67,10 +67,10 @@ describe('wallet outage (e2e): bounded retries, WALLET_UNAVAILABLE, compensation
     const ledger = await get(`${stack.url('payment')}/api/payments?orderId=${failedOrderId}`);
     assert.equal(ledger.status, 200);
     assert.deepEqual(
-      ledger.body.map((p: { type: string; status: string; amount: number }) => [p.type, p.status, p.amount]),
+      ledger.body.items.map((p: { type: string; status: string; amount: number }) => [p.type, p.status, p.amount]),
       [['PAYMENT', 'FAILED', 50]],
     );
-    assert.match(ledger.body[0].description, new RegExp(`after ${WALLET_MAX_ATTEMPTS} attempts`));
+    assert.match(ledger.body.items[0].description, new RegExp(`after ${WALLET_MAX_ATTEMPTS} attempts`));
 
     const saga = await eventually(async () => {
       const res = await get(`${stack.url('orchestrator')}/api/sagas/${failedOrderId}`);
@@ -109,7 +109,7 @@ describe('wallet outage (e2e): bounded retries, WALLET_UNAVAILABLE, compensation
     const tx = await get(`${stack.url('wallet')}/api/wallets/${customer}/transactions`);
     assert.equal(tx.status, 200);
     assert.deepEqual(
-      tx.body.map((t: { type: string }) => t.type),
+      tx.body.items.map((t: { type: string }) => t.type),
       ['DEPOSIT'],
     );
     // The debit's outcome was unknown to the payment service: it owed a reverse-if-applied, which

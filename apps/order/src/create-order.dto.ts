@@ -39,5 +39,4 @@ export const UpdateStatusSchema = z.strictObject({ status: z.enum(['ON_WAY', 'DE
 export const ListOrdersQuery = z.strictObject({
   customerId: z.string().min(1).max(64),
   ...PAGE_QUERY,
-  sort: z.enum(['asc', 'desc']).default('asc'),
 });

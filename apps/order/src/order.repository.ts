@@ -1,3 +1,4 @@
+import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 import type { OrderStatus } from './order-status';
 
@@ -142,11 +143,11 @@ export class OrderRepository {
     db: Queryable,
     o: { customerId: string; limit: number; after: readonly [string, string] | undefined; sort: 'asc' | 'desc' },
   ): Promise<{ id: string; createdAt: string }[]> {
-    const [cmp, dir] = o.sort === 'asc' ? ['>', 'ASC'] : ['<', 'DESC'];
+    const { after, direction } = keysetOrder(o.sort);
     const res = await db.query<{ id: string; createdAt: string }>(
       `SELECT id, created_at::text AS "createdAt" FROM orders
-       WHERE customer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) ${cmp} ($2::timestamptz, $3::text))
-       ORDER BY created_at ${dir}, id ${dir} LIMIT $4`,
+       WHERE customer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) ${after} ($2::timestamptz, $3::text))
+       ORDER BY created_at ${direction}, id ${direction} LIMIT $4`,
       [o.customerId, o.after?.[0] ?? null, o.after?.[1] ?? null, o.limit],
     );
     return res.rows;

@@ -99,8 +99,8 @@ describe(`payment service (real PostgreSQL + ${inMemory ? 'in-memory broker' : '
     );
   const balance = async (customerId: string) => ((await (await fetch(`${wallet.url}/api/wallets/${customerId}`)).json()) as { balance: number }).balance;
   const walletLedger = async (customerId: string) =>
-    (await (await fetch(`${wallet.url}/api/wallets/${customerId}/transactions?limit=200`)).json()) as { type: string; reference: string }[];
-  const ledger = async (orderId: string) => (await (await fetch(`${base}/api/payments?orderId=${orderId}`)).json()) as any[];
+    ((await (await fetch(`${wallet.url}/api/wallets/${customerId}/transactions?sort=desc&limit=200`)).json()) as { items: { type: string; reference: string }[] }).items;
+  const ledger = async (orderId: string) => ((await (await fetch(`${base}/api/payments?orderId=${orderId}`)).json()) as { items: any[] }).items;
   const newCustomer = async (amount: number) => {
     const customerId = `IT_${Math.random().toString(36).slice(2, 10)}`;
     const res = await fetch(`${wallet.url}/internal/wallets`, {

@@ -1,8 +1,10 @@
 import type { Envelope } from '@saga/contracts';
+import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 import type { LedgerEntry, PaymentRow } from './payment.planner';
 
 export interface LedgerRow {
+  id: number;
   paymentId: string;
   type: 'PAYMENT' | 'REFUND';
   status: string;
@@ -189,11 +191,14 @@ export class PaymentRepository {
     return (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pending_reversals`)).rows[0].n;
   }
 
-  async ledgerOfOrder(db: Queryable, orderId: string): Promise<LedgerRow[]> {
+  /** A page of an order's ledger rows by id after `afterId`. */
+  async ledgerOfOrder(db: Queryable, orderId: string, o: { limit: number; afterId: number | undefined; sort: 'asc' | 'desc' }): Promise<LedgerRow[]> {
+    const { after, direction } = keysetOrder(o.sort);
     const res = await db.query<LedgerRow>(
-      `SELECT payment_id AS "paymentId", type, status, amount_cents AS "amountCents", currency, description, created_at AS "createdAt"
-       FROM payment_transactions WHERE order_id = $1 ORDER BY id`,
-      [orderId],
+      `SELECT id, payment_id AS "paymentId", type, status, amount_cents AS "amountCents", currency, description, created_at AS "createdAt"
+       FROM payment_transactions WHERE order_id = $1 AND ($3::bigint IS NULL OR id ${after} $3::bigint)
+       ORDER BY id ${direction} LIMIT $2`,
+      [orderId, o.limit, o.afterId ?? null],
     );
     return res.rows;
   }

@@ -1,4 +1,5 @@
 import { CurrencySchema, MoneySchema } from '@saga/contracts';
+import { PAGE_QUERY } from '@saga/nest-kit';
 import { z } from 'zod';
 
 const Description = z.string().trim().min(1).max(200);
@@ -14,10 +15,8 @@ export const MoveMoneySchema = z.strictObject({
 
 export const CustomerIdSchema = z.string().min(1).max(64);
 
-export const TransactionsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+/** `GET /api/wallets/{customerId}/transactions`: keyset-paged by transaction id (strict: an unknown parameter is a 400). */
+export const TransactionsQuery = z.strictObject(PAGE_QUERY);
 
 /** Body of `POST /internal/wallets` (bench and tests create their own customers). */
 export const CreateWalletSchema = z.object({

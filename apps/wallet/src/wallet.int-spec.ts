@@ -43,7 +43,8 @@ describe('wallet service (real PostgreSQL)', () => {
   };
   const debit = (paymentId: string, customerId: string, amountCents: number) =>
     call('POST', '/internal/debits', { paymentId, customerId, amountCents, currency: 'USD', description: `order of ${paymentId}` });
-  const ledger = async (customerId: string) => (await call('GET', `/api/wallets/${customerId}/transactions`)).body as any[];
+  // Newest first, as a statement reads.
+  const ledger = async (customerId: string) => (await call('GET', `/api/wallets/${customerId}/transactions?sort=desc&limit=200`)).body.items as any[];
 
   it('is ready and serves the seed wallets', async () => {
     assert.deepEqual(await call('GET', '/health'), { status: 200, body: { status: 'ok', service: 'wallet', checks: { db: 'ok' } } });
@@ -71,6 +72,24 @@ describe('wallet service (real PostgreSQL)', () => {
       (await ledger(c)).map((t) => [t.type, t.amount]),
       [['WITHDRAWAL', 35.5], ['DEPOSIT', 25.5], ['DEPOSIT', 10]],
     );
+  });
+
+  it('pages transactions by keyset: following rel="next" gives each once, oldest first, with those added while paging', async () => {
+    const c = await newCustomer(100);
+    for (let i = 1; i <= 4; i++) assert.equal((await call('POST', `/api/wallets/${c}/deposit`, { amount: i })).status, 200);
+    const amounts: number[] = [];
+    let path: string | undefined = `/api/wallets/${c}/transactions?limit=2`;
+    for (let page = 1; path; page++) {
+      const res = await fetch(`${base}${path}`);
+      const body = (await res.json()) as { items: { amount: number }[]; nextCursor: string | null };
+      amounts.push(...body.items.map((t) => t.amount));
+      if (page === 1) assert.equal((await call('POST', `/api/wallets/${c}/deposit`, { amount: 5 })).status, 200);
+      path = /^<([^>]+)>; rel="next"$/.exec(res.headers.get('link') ?? '')?.[1];
+      assert.equal(path !== undefined, body.nextCursor !== null);
+    }
+    assert.deepEqual(amounts, [100, 1, 2, 3, 4, 5], 'the opening deposit, then each deposit once, in order');
+    const bad = await call('GET', `/api/wallets/${c}/transactions?offset=2`);
+    assert.deepEqual([bad.status, bad.body.field], [400, 'offset']);
   });
 
   it('refuses bad amounts (400), unknown wallets (404) and overdrafts (409 INSUFFICIENT_FUNDS)', async () => {

@@ -1,3 +1,4 @@
+import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 
 export interface WalletRow {
@@ -170,15 +171,23 @@ export class WalletRepository {
   }
 
   /** Newest first; undefined when the wallet does not exist. */
-  async transactions(db: Queryable, customerId: string, limit: number, offset: number): Promise<TransactionRow[] | undefined> {
+  /** A page of a customer's transactions by id after `afterId`; undefined when the wallet does not exist. */
+  async transactions(
+    db: Queryable,
+    customerId: string,
+    o: { limit: number; afterId: number | undefined; sort: 'asc' | 'desc' },
+  ): Promise<TransactionRow[] | undefined> {
+    const { after, direction } = keysetOrder(o.sort);
     const res = await db.query<TransactionRow & { id: number | null }>(
       `SELECT t.id, t.type, t.amount_cents AS "amountCents", t.currency, t.description, t.reference, t.created_at AS "createdAt"
        FROM wallets w
        LEFT JOIN LATERAL (
-         SELECT * FROM wallet_transactions WHERE customer_id = w.customer_id ORDER BY id DESC LIMIT $2 OFFSET $3
+         SELECT * FROM wallet_transactions
+         WHERE customer_id = w.customer_id AND ($3::bigint IS NULL OR id ${after} $3::bigint)
+         ORDER BY id ${direction} LIMIT $2
        ) t ON true
        WHERE w.customer_id = $1`,
-      [customerId, limit, offset],
+      [customerId, o.limit, o.afterId ?? null],
     );
     if (res.rows.length === 0) return undefined;
     return res.rows.filter((r) => r.id !== null);

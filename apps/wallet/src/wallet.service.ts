@@ -1,4 +1,5 @@
 import { AppError, ErrorCode, fromCents, toCents } from '@saga/contracts';
+import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
 import { GroupCommit, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { DebitRequest } from './wallet.dto';
@@ -69,10 +70,12 @@ export class WalletService {
     );
   }
 
-  async transactions(customerId: string, limit: number, offset: number): Promise<TransactionRow[]> {
-    const rows = await this.repo.transactions(this.db, customerId, limit, offset);
+  /** A page of the customer's transactions (404 when the wallet does not exist). */
+  async transactions(customerId: string, q: { limit: number; cursor?: string; sort: 'asc' | 'desc' }): Promise<Page<TransactionRow>> {
+    const afterId = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor, 1)[0]);
+    const rows = await this.repo.transactions(this.db, customerId, { limit: q.limit + 1, afterId, sort: q.sort });
     if (!rows) throw notFound(customerId);
-    return rows;
+    return pageOf(rows, q.limit, (r) => [Number(r.id)]);
   }
 
   /**

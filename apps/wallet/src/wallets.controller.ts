@@ -1,5 +1,6 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { parseWith } from '@saga/nest-kit';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { nextLink, parseWith } from '@saga/nest-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CustomerIdSchema, MoveMoneySchema, TransactionsQuery } from './wallet.dto';
 import { WalletService } from './wallet.service';
 import { transactionView, walletView } from './wallet.view';
@@ -26,11 +27,14 @@ export class WalletsController {
     return this.move('WITHDRAWAL', customerId, body);
   }
 
+  /** A page of the wallet's transactions; `Link: <…>; rel="next"` while there are more. */
   @Get(':customerId/transactions')
-  async transactions(@Param('customerId') customerId: string, @Query() query: unknown) {
+  async transactions(@Param('customerId') customerId: string, @Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const q = parseWith(TransactionsQuery, query, 'query');
-    const rows = await this.wallets.transactions(parseWith(CustomerIdSchema, customerId, 'customerId'), q.limit, q.offset);
-    return rows.map(transactionView);
+    const page = await this.wallets.transactions(parseWith(CustomerIdSchema, customerId, 'customerId'), q);
+    const link = nextLink(req.url, page.nextCursor);
+    if (link) void res.header('link', link);
+    return { ...page, items: page.items.map(transactionView) };
   }
 
   private async move(type: 'DEPOSIT' | 'WITHDRAWAL', customerId: string, body: unknown) {

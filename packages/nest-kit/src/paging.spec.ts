@@ -28,6 +28,6 @@ describe('keyset paging', () => {
     const Query = z.object(PAGE_QUERY);
     assert.throws(() => parseWith(Query, { cursor: 'has spaces' }, 'query'), /cursor: is not a cursor from a previous page/);
     assert.throws(() => parseWith(Query, { limit: '201' }, 'query'), /limit/);
-    assert.deepEqual(parseWith(Query, {}, 'query'), { limit: 50 });
+    assert.deepEqual(parseWith(Query, {}, 'query'), { limit: 50, sort: 'asc' });
   });
 });

@@ -28,11 +28,20 @@ export type Cursor = readonly (string | number)[];
 
 const CURSOR_TEXT = /^[A-Za-z0-9_-]{1,400}$/;
 
-/** Query fields of every list: `limit` (default 50, at most 200) and `cursor` (from a previous page). */
+/**
+ * Query fields of every list: `limit` (default 50, at most 200), `cursor` (from a previous page) and
+ * `sort`: `asc` (oldest first, the default: rows added while paging come on later pages) or `desc`.
+ */
 export const PAGE_QUERY = {
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
   cursor: z.string().regex(CURSOR_TEXT, 'is not a cursor from a previous page').optional(),
+  sort: z.enum(['asc', 'desc']).default('asc'),
 };
+
+/** The order of a keyset query: the comparison after the cursor and the ORDER BY direction. */
+export function keysetOrder(sort: 'asc' | 'desc'): { after: '>' | '<'; direction: 'ASC' | 'DESC' } {
+  return sort === 'asc' ? { after: '>', direction: 'ASC' } : { after: '<', direction: 'DESC' };
+}
 
 export function encodeCursor(key: Cursor): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');

@@ -31,6 +31,7 @@ const page = [
 const cursorPage = [
   queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
   queryParam('cursor', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,400}$' }, false, 'the `nextCursor` of the previous page (or follow the `Link` header)'),
+  queryParam('sort', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }, false, 'asc: oldest first (rows added while paging come on later pages); desc: newest first'),
 ];
 /** A keyset page of `item`, with the next page also in `Link: <…>; rel="next"` (RFC 8288). */
 const cursorPageOf = (description: string, item: Json): Json => ({
@@ -245,7 +246,6 @@ const paths: Record<string, Json> = {
       parameters: [
         queryParam('customerId', { type: 'string' }, true),
         ...cursorPage,
-        queryParam('sort', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }, false, 'by creation: asc (oldest first) or desc'),
       ],
       responses: { '200': cursorPageOf('a page of orders', ref('Order')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
@@ -330,17 +330,17 @@ const paths: Record<string, Json> = {
   '/api/wallets/{customerId}/transactions': {
     get: {
       tags: ['wallets'],
-      summary: 'wallet transactions, newest first',
-      parameters: [customerId, ...page],
-      responses: { '200': ok('transactions', { type: 'array', items: ref('WalletTransaction') }), '404': err('NOT_FOUND'), ...COMMON },
+      summary: 'wallet transactions by id, keyset-paged: oldest first, or newest first with sort=desc',
+      parameters: [customerId, ...cursorPage],
+      responses: { '200': cursorPageOf('a page of transactions', ref('WalletTransaction')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
     },
   },
   '/api/payments': {
     get: {
       tags: ['payments'],
-      summary: 'payment ledger rows of an order, oldest first',
-      parameters: [queryParam('orderId', { type: 'string' }, true)],
-      responses: { '200': ok('ledger rows', { type: 'array', items: ref('Payment') }), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      summary: 'payment ledger rows of an order by id, keyset-paged: oldest first, or newest first with sort=desc',
+      parameters: [queryParam('orderId', { type: 'string' }, true), ...cursorPage],
+      responses: { '200': cursorPageOf('a page of ledger rows', ref('Payment')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/sagas': {

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/http';
-import type { Wallet, WalletTransaction } from '../api/types';
+import type { CursorPage, Wallet, WalletTransaction } from '../api/types';
 import { useApi } from '../components/use-api';
 import { dateTime, ErrorNotice, money, PageTitle, Spinner } from '../components/ui';
 import { useSession } from '../session';
@@ -48,13 +48,17 @@ function MoveForm({ kind, customerId, onDone }: { kind: 'deposit' | 'withdraw'; 
   );
 }
 
-/** Balance, deposit, withdraw and the transaction ledger of the signed-in customer. */
+/** How many of the latest transactions the page shows (one page, newest first). */
+const RECENT = 50;
+
+/** Balance, deposit, withdraw and the latest transactions of the signed-in customer. */
 export function WalletPage() {
   const { session } = useSession();
   const customerId = session?.sub ?? '';
   const path = `/api/wallets/${encodeURIComponent(customerId)}`;
   const [wallet, reloadWallet] = useApi((signal) => api<Wallet>('GET', path, undefined, { signal }), [path]);
-  const [ledger, reloadLedger] = useApi((signal) => api<WalletTransaction[]>('GET', `${path}/transactions`, undefined, { signal }), [path]);
+  const [ledgerPage, reloadLedger] = useApi((signal) => api<CursorPage<WalletTransaction>>('GET', `${path}/transactions?sort=desc&limit=${RECENT}`, undefined, { signal }), [path]);
+  const ledger = { ...ledgerPage, data: ledgerPage.data?.items };
   const reload = () => {
     void reloadWallet();
     void reloadLedger();
