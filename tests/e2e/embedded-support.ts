@@ -94,8 +94,11 @@ export async function startEmbeddedTestStack(name: string, env: Record<string, s
     async settleAndCheck(timeoutMs = 60_000) {
       // The data can be read only once the process stopped: wait until no saga runs, then check.
       await eventually(async () => {
-        const res = await get(`${url('orchestrator')}/api/sagas?limit=500`);
-        return res.status === 200 && (res.body.items as { status: string }[]).every((s) => TERMINAL_SAGAS.has(s.status));
+        for (const status of ['RUNNING', 'COMPENSATING']) {
+          const res = await get(`${url('orchestrator')}/api/sagas?status=${status}&limit=1`);
+          if (res.status !== 200 || res.body.items.length > 0) return false;
+        }
+        return true;
       }, timeoutMs, 250);
       return check();
     },

@@ -170,7 +170,8 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     await p.page.getByRole('button', { name: 'Pay $999.99' }).click();
     await p.page.getByTestId('outcome').getByText('Out of stock:', { exact: true }).waitFor({ timeout: 30_000 });
     assert.equal(await p.page.getByTestId('failure-reason').innerText(), 'P001 is not available');
-    assert.equal(await p.page.locator('.steps li').nth(1).getAttribute('data-state'), 'failed');
+    // The step list follows the order's events, a moment after the outcome: wait for it, bounded.
+    await p.page.locator('.steps li:nth-child(2)[data-state="failed"]').waitFor({ timeout: 10_000 });
     await p.page.getByTestId('wallet-balance').getByText('$2,000.00').waitFor();
     await p.screenshot('payment-out-of-stock');
     noErrors(p);

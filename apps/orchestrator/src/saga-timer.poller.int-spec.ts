@@ -145,7 +145,7 @@ describe('SagaTimerPoller (real PostgreSQL + outbox)', () => {
       );
       await poller.stop(); // from here on the saga's state is the operator's
 
-      const list = (await (await fetch(`${base}/api/sagas?status=COMPENSATION_FAILED`)).json()) as { items: { id: string }[] };
+      const list = (await (await fetch(`${base}/api/sagas?status=COMPENSATION_FAILED&sort=desc`)).json()) as { items: { id: string }[] };
       assert.ok(list.items.some((s) => s.id === id));
       const detail = (await (await fetch(`${base}/api/sagas/${id}`)).json()) as Json;
       assert.deepEqual(detail.steps.slice(0, 2).map((s: Json) => [s.name, s.state, s.attempts]), [

@@ -1,16 +1,16 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { parseWith } from '@saga/nest-kit';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { nextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SAGA_STATUSES, type SagaStatus } from '@saga/saga';
 import { z } from 'zod';
 import { SagasService } from './sagas.service';
 
-const ListSagasQuery = z.object({
+const ListSagasQuery = z.strictObject({
   status: z.enum(SAGA_STATUSES as [SagaStatus, ...SagaStatus[]]).optional(),
   type: z.string().min(1).optional(),
   minAgeSeconds: z.coerce.number().min(0).max(31_536_000).optional(),
   maxAgeSeconds: z.coerce.number().min(0).max(31_536_000).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...PAGE_QUERY,
 });
 
 const StatsQuery = z.object({ seconds: z.coerce.number().int().min(1).max(3_600).default(60) });
@@ -21,9 +21,13 @@ const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).op
 export class SagasController {
   constructor(@Inject(SagasService) private readonly sagas: SagasService) {}
 
+  /** A page of sagas, keyset-paged by creation; `Link: <…>; rel="next"` while there are more. */
   @Get()
-  list(@Query() query: unknown) {
-    return this.sagas.list(parseWith(ListSagasQuery, query));
+  async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
+    const page = await this.sagas.list(parseWith(ListSagasQuery, query, 'query'));
+    const link = nextLink(req.url, page.nextCursor);
+    if (link) void res.header('link', link);
+    return page;
   }
 
   @Get('stats')

@@ -94,6 +94,30 @@ describe('operator actions on sagas (real PostgreSQL)', () => {
     assert.ok(rows.every((r) => r.topic === TOPICS.inventoryCommands));
   });
 
+  it('pages sagas by keyset, newest first with sort=desc: each once across pages, the Link naming the next', async () => {
+    const type = `Paging${randomBytes(3).toString('hex')}`;
+    // Five sagas of a type of their own, created a second apart (the list is by creation).
+    for (let i = 0; i < 5; i++) {
+      await db.query(
+        `INSERT INTO saga_instances (id, type, status, current_step, attempt, data, pending_command_ids, version, history_size, created_at, updated_at)
+         VALUES ($1, $2, 'COMPLETED', 'commitStock', 1, '{}', '[]', 1, 0, now() - make_interval(secs => $3), now())`,
+        [`${type}-${i}`, type, 10 - i],
+      );
+    }
+    const seen: string[] = [];
+    let path: string | undefined = `/api/sagas?type=${type}&sort=desc&limit=2`;
+    while (path) {
+      const res = await fetch(`${base}${path}`);
+      const body = (await res.json()) as { items: { id: string }[]; nextCursor: string | null };
+      seen.push(...body.items.map((s) => s.id));
+      path = /^<([^>]+)>; rel="next"$/.exec(res.headers.get('link') ?? '')?.[1];
+      assert.equal(path !== undefined, body.nextCursor !== null);
+    }
+    assert.deepEqual(seen, [4, 3, 2, 1, 0].map((i) => `${type}-${i}`));
+    const bad = await http('GET', '/api/sagas?offset=10');
+    assert.deepEqual([bad.status, bad.body.field], [400, 'offset']);
+  });
+
   it('filters by status and age, and counts outcomes per second', async () => {
     const id = `age-${randomBytes(3).toString('hex')}`;
     await startSaga(id);

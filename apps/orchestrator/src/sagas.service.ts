@@ -2,6 +2,7 @@ import { AppError, ErrorCode } from '@saga/contracts';
 import { enqueueOutbox } from '@saga/messaging';
 import type { Database, Queryable } from '@saga/postgres';
 import type { SagaEngine, SagaEvent } from '@saga/saga';
+import { decodeCursor, pageOf } from '@saga/nest-kit';
 import type { SagaListFilter, SagaQueryRepository } from './postgres/saga-query.repository';
 import { commandMessages } from './saga-commands';
 import { historyView, sagaView, stepTimeline, type SagaView } from './saga.view';
@@ -15,15 +16,11 @@ export class SagasService {
     private readonly queries: SagaQueryRepository,
   ) {}
 
-  async list(f: SagaListFilter) {
-    const rows = await this.queries.list(f);
-    const more = rows.length > f.limit;
-    return {
-      items: rows.slice(0, f.limit).map(sagaView),
-      limit: f.limit,
-      offset: f.offset,
-      nextOffset: more ? f.offset + f.limit : null,
-    };
+  /** A page of sagas, keyset-paged by (created_at, id). */
+  async list(f: Omit<SagaListFilter, 'after'> & { cursor?: string }) {
+    const after = f.cursor === undefined ? undefined : (decodeCursor(f.cursor, 2) as [string, string]);
+    const rows = await this.queries.list({ ...f, limit: f.limit + 1, after });
+    return pageOf(rows, f.limit, (r) => r.key, (r) => sagaView(r.instance));
   }
 
   async get(id: string) {

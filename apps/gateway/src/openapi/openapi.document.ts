@@ -23,10 +23,6 @@ const queryParam = (name: string, schema: Json, required = false, description?: 
   schema,
   ...(description ? { description } : {}),
 });
-const page = [
-  queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
-  queryParam('offset', { type: 'integer', minimum: 0, default: 0 }),
-];
 /** Keyset paging (nest-kit's paging.ts): `limit` and the `cursor` of the previous page's `nextCursor`. */
 const cursorPage = [
   queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
@@ -346,15 +342,15 @@ const paths: Record<string, Json> = {
   '/api/sagas': {
     get: {
       tags: ['operator'],
-      summary: 'operator: saga instances',
+      summary: 'operator: saga instances by creation, keyset-paged (sort=desc: newest first)',
       parameters: [
         queryParam('status', { type: 'string' }),
         queryParam('type', { type: 'string' }),
         queryParam('minAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at least this long ago (e.g. stuck RUNNING sagas)'),
         queryParam('maxAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at most this long ago'),
-        ...page,
+        ...cursorPage,
       ],
-      responses: { '200': ok('sagas', { type: 'array', items: ref('Saga') }), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of sagas', ref('Saga')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/sagas/{id}': {
@@ -388,14 +384,14 @@ const paths: Record<string, Json> = {
   '/api/dead-letters': {
     get: {
       tags: ['operator'],
-      summary: 'operator: messages of every *.dlq topic, newest first',
+      summary: 'operator: messages of every *.dlq topic in the order received, keyset-paged (sort=desc: newest first), with the total and pending counts',
       parameters: [
         queryParam('topic', { type: 'string' }, false, 'original topic, e.g. inventory.commands'),
         queryParam('replayed', { type: 'boolean' }),
         queryParam('sagaId', { type: 'string' }),
-        ...page,
+        ...cursorPage,
       ],
-      responses: { '200': ok('dead letters', { type: 'object', properties: { items: { type: 'array', items: ref('DeadLetter') } } }), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of dead letters, with `total` and `pending` (not replayed) counts', ref('DeadLetter')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/dead-letters/{id}': {

@@ -1,5 +1,6 @@
 import type { Envelope } from '@saga/contracts';
 import { DLQ_HEADERS, type IncomingMessage } from '@saga/messaging';
+import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 
 /** One dead letter as stored (and shown to operators). */
@@ -28,8 +29,11 @@ export interface DeadLetterFilter {
   originalTopic?: string;
   replayed?: boolean;
   sagaId?: string;
+  /** Rows to read (a page's limit + 1, so one more tells there is a next page). */
   limit: number;
-  offset: number;
+  /** Keyset position: the id of the previous page's last row. */
+  afterId?: string;
+  sort: 'asc' | 'desc';
 }
 
 const COLUMNS = `id::text AS id, dlq_topic, dlq_partition, dlq_offset::text AS dlq_offset, original_topic, message_key, message_id,
@@ -130,16 +134,18 @@ export class DeadLetterRepository {
     return inserted.length;
   }
 
-  /** Newest first; one row more than `limit` tells the caller there is a next page. */
+  /** By id (the order they were received in), after the keyset position `afterId`. */
   async list(db: Queryable, f: DeadLetterFilter): Promise<DeadLetterRow[]> {
+    const { after, direction } = keysetOrder(f.sort);
     const { rows } = await db.query<Row>(
       `SELECT ${COLUMNS} FROM dead_letters
        WHERE ($1::text IS NULL OR original_topic = $1)
          AND ($2::boolean IS NULL OR (replayed_at IS NOT NULL) = $2)
          AND ($3::text IS NULL OR saga_id = $3)
-       ORDER BY received_at DESC, id DESC
-       LIMIT $4 OFFSET $5`,
-      [f.originalTopic ?? null, f.replayed ?? null, f.sagaId ?? null, f.limit + 1, f.offset],
+         AND ($5::bigint IS NULL OR id ${after} $5::bigint)
+       ORDER BY id ${direction}
+       LIMIT $4`,
+      [f.originalTopic ?? null, f.replayed ?? null, f.sagaId ?? null, f.limit, f.afterId ?? null],
     );
     return rows.map(rowOf);
   }

@@ -1,14 +1,14 @@
-import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { parseWith } from '@saga/nest-kit';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { nextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DeadLettersService } from './dead-letters.service';
 
-const ListDeadLettersQuery = z.object({
+const ListDeadLettersQuery = z.strictObject({
   topic: z.string().min(1).max(249).optional(),
   replayed: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   sagaId: z.string().min(1).max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
+  ...PAGE_QUERY,
 });
 
 /** Operator API: the dead-letter messages of every `*.dlq` topic, and their replay. */
@@ -16,10 +16,14 @@ const ListDeadLettersQuery = z.object({
 export class DeadLettersController {
   constructor(@Inject(DeadLettersService) private readonly deadLetters: DeadLettersService) {}
 
+  /** A page of dead letters, keyset-paged by id; `Link: <…>; rel="next"` while there are more. */
   @Get()
-  list(@Query() query: unknown) {
+  async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const q = parseWith(ListDeadLettersQuery, query, 'query');
-    return this.deadLetters.list({ originalTopic: q.topic, replayed: q.replayed, sagaId: q.sagaId, limit: q.limit, offset: q.offset });
+    const page = await this.deadLetters.list({ originalTopic: q.topic, replayed: q.replayed, sagaId: q.sagaId, limit: q.limit, cursor: q.cursor, sort: q.sort });
+    const link = nextLink(req.url, page.nextCursor);
+    if (link) void res.header('link', link);
+    return page;
   }
 
   @Get(':id')

@@ -1,3 +1,4 @@
+import { decodeCursor, pageOf } from '@saga/nest-kit';
 import { AppError, ErrorCode, type Envelope } from '@saga/contracts';
 import { enqueueOutbox, type OutgoingMessage } from '@saga/messaging';
 import type { Database } from '@saga/postgres';
@@ -36,16 +37,11 @@ export class DeadLettersService {
     private readonly relay: { wake(): void },
   ) {}
 
-  async list(f: DeadLetterFilter) {
-    const rows = await this.repository.list(this.db, f);
-    const more = rows.length > f.limit;
-    return {
-      items: rows.slice(0, f.limit),
-      limit: f.limit,
-      offset: f.offset,
-      nextOffset: more ? f.offset + f.limit : null,
-      ...(await this.repository.count(this.db)),
-    };
+  /** A page of dead letters (keyset by id), with the total and pending counts. */
+  async list(f: Omit<DeadLetterFilter, 'afterId'> & { cursor?: string }) {
+    const afterId = f.cursor === undefined ? undefined : String(decodeCursor(f.cursor, 1)[0]);
+    const rows = await this.repository.list(this.db, { ...f, limit: f.limit + 1, afterId });
+    return { ...pageOf(rows, f.limit, (r) => [r.id]), ...(await this.repository.count(this.db)) };
   }
 
   async get(id: string): Promise<DeadLetterRow> {

@@ -1,3 +1,4 @@
+import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
 import type { HistoryEntry, SagaInstance, SagaStatus } from '@saga/saga';
 import { instanceOf, SAGA_COLUMNS, type SagaInstanceRow } from './pg-saga.store';
@@ -9,8 +10,11 @@ export interface SagaListFilter {
   minAgeSeconds?: number;
   /** Only sagas created at most this many seconds ago. */
   maxAgeSeconds?: number;
+  /** Rows to read (a page's limit + 1, so one more tells there is a next page). */
   limit: number;
-  offset: number;
+  /** Keyset position: created_at (PostgreSQL's text, microseconds kept) and id of the previous page's last row. */
+  after?: readonly [string, string];
+  sort: 'asc' | 'desc';
 }
 
 /** Sagas that ended in one second, by outcome. */
@@ -25,18 +29,20 @@ export interface OutcomeBucket {
 export class SagaQueryRepository {
   constructor(private readonly db: Queryable) {}
 
-  /** Newest first; one row more than `limit` tells the caller there is a next page. */
-  async list(f: SagaListFilter): Promise<SagaInstance[]> {
-    const { rows } = await this.db.query<SagaInstanceRow>(
-      `SELECT ${SAGA_COLUMNS} FROM saga_instances
+  /** By (created_at, id) after the keyset position `after`; each with its key for the next cursor. */
+  async list(f: SagaListFilter): Promise<{ instance: SagaInstance; key: [string, string] }[]> {
+    const { after, direction } = keysetOrder(f.sort);
+    const { rows } = await this.db.query<SagaInstanceRow & { cursor_at: string }>(
+      `SELECT ${SAGA_COLUMNS}, created_at::text AS cursor_at FROM saga_instances
        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR type = $2)
-         AND ($5::float8 IS NULL OR created_at <= now() - $5::float8 * interval '1 second')
-         AND ($6::float8 IS NULL OR created_at >= now() - $6::float8 * interval '1 second')
-       ORDER BY created_at DESC, id DESC
-       LIMIT $3 OFFSET $4`,
-      [f.status ?? null, f.type ?? null, f.limit + 1, f.offset, f.minAgeSeconds ?? null, f.maxAgeSeconds ?? null],
+         AND ($4::float8 IS NULL OR created_at <= now() - $4::float8 * interval '1 second')
+         AND ($5::float8 IS NULL OR created_at >= now() - $5::float8 * interval '1 second')
+         AND ($6::timestamptz IS NULL OR (created_at, id) ${after} ($6::timestamptz, $7::text))
+       ORDER BY created_at ${direction}, id ${direction}
+       LIMIT $3`,
+      [f.status ?? null, f.type ?? null, f.limit, f.minAgeSeconds ?? null, f.maxAgeSeconds ?? null, f.after?.[0] ?? null, f.after?.[1] ?? null],
     );
-    return rows.map(instanceOf);
+    return rows.map((r) => ({ instance: instanceOf(r), key: [r.cursor_at, r.id] }));
   }
 
   async get(id: string): Promise<SagaInstance | null> {

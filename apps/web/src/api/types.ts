@@ -87,19 +87,13 @@ export interface SagaDetails extends Saga {
   history: SagaHistoryEntry[];
 }
 
-/** A keyset page (orders): the next one is asked for with `cursor=<nextCursor>`. */
+/** A page of a list (keyset paging): the next one is asked for with `cursor=<nextCursor>`. */
 export interface CursorPage<T> {
   items: T[];
   limit: number;
   nextCursor: string | null;
 }
 
-export interface Page<T> {
-  items: T[];
-  limit: number;
-  offset: number;
-  nextOffset: number | null;
-}
 
 export interface OutcomeBucket {
   at: string;

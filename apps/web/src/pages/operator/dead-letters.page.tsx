@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError } from '../../api/http';
-import type { DeadLetter, Page } from '../../api/types';
+import type { CursorPage, DeadLetter } from '../../api/types';
 import { dateTime, ErrorNotice, Link, PageTitle, Spinner } from '../../components/ui';
 import { useApi } from '../../components/use-api';
 import { PATHS } from '../../routes';
@@ -11,8 +11,8 @@ const TOPICS = ['order.commands', 'inventory.commands', 'payment.commands', 'orc
 export function DeadLettersPage() {
   const [topic, setTopic] = useState('');
   const [replayed, setReplayed] = useState('');
-  const query = [topic ? `topic=${encodeURIComponent(topic)}` : '', replayed ? `replayed=${replayed}` : '', 'limit=100'].filter(Boolean).join('&');
-  const [letters, reload] = useApi((signal) => api<Page<DeadLetter> & { total: number; pending: number }>('GET', `/api/dead-letters?${query}`, undefined, { signal }), [query]);
+  const query = [topic ? `topic=${encodeURIComponent(topic)}` : '', replayed ? `replayed=${replayed}` : '', 'sort=desc', 'limit=100'].filter(Boolean).join('&');
+  const [letters, reload] = useApi((signal) => api<CursorPage<DeadLetter> & { total: number; pending: number }>('GET', `/api/dead-letters?${query}`, undefined, { signal }), [query]);
   const [busy, setBusy] = useState<string | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const [done, setDone] = useState<string | undefined>();

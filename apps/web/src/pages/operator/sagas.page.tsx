@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api/http';
-import { SAGA_STATUSES, type OutcomeBucket, type Page, type Saga, type SagaStatus } from '../../api/types';
+import { SAGA_STATUSES, type CursorPage, type OutcomeBucket, type Saga, type SagaStatus } from '../../api/types';
 import { OutcomeChart } from '../../components/outcome-chart';
 import { dateTime, ErrorNotice, Link, PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { useApi } from '../../components/use-api';
@@ -21,13 +21,17 @@ const PAGE = 25;
 export function SagasPage() {
   const [status, setStatus] = useState<SagaStatus | ''>('');
   const [age, setAge] = useState('');
-  const [offset, setOffset] = useState(0);
-  const query = [status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', `limit=${PAGE}`, `offset=${offset}`].filter(Boolean).join('&');
-  const [sagas, reloadSagas] = useApi((signal) => api<Page<Saga>>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
+  // The cursors of the pages walked to (newest first); empty: the first page.
+  const [cursors, setCursors] = useState<string[]>([]);
+  const cursor = cursors[cursors.length - 1];
+  const query = [status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
+    .filter(Boolean)
+    .join('&');
+  const [sagas, reloadSagas] = useApi((signal) => api<CursorPage<Saga>>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
   const [stats, reloadStats] = useApi((signal) => api<{ buckets: OutcomeBucket[] }>('GET', '/api/sagas/stats?seconds=60', undefined, { signal }), []);
   const [live, setLive] = useState(true);
   useInterval(() => void reloadStats(), live ? 2_000 : null);
-  useInterval(() => void reloadSagas(), live && offset === 0 ? 5_000 : null);
+  useInterval(() => void reloadSagas(), live && cursors.length === 0 ? 5_000 : null);
 
   return (
     <section>
@@ -59,7 +63,7 @@ export function SagasPage() {
               value={status}
               onChange={(e) => {
                 setStatus(e.target.value as SagaStatus | '');
-                setOffset(0);
+                setCursors([]);
               }}
             >
               <option value="">all states</option>
@@ -77,7 +81,7 @@ export function SagasPage() {
               value={age}
               onChange={(e) => {
                 setAge(e.target.value);
-                setOffset(0);
+                setCursors([]);
               }}
             >
               {AGES.map((a) => (
@@ -131,10 +135,15 @@ export function SagasPage() {
           </div>
         ) : null}
         <div className="actions">
-          <button type="button" className="button button-secondary" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
+          <button type="button" className="button button-secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
             Newer
           </button>
-          <button type="button" className="button button-secondary" disabled={!sagas.data?.nextOffset} onClick={() => setOffset(sagas.data?.nextOffset ?? offset)}>
+          <button
+            type="button"
+            className="button button-secondary"
+            disabled={!sagas.data?.nextCursor}
+            onClick={() => sagas.data?.nextCursor && setCursors([...cursors, sagas.data.nextCursor])}
+          >
             Older
           </button>
         </div>
