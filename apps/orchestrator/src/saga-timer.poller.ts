@@ -1,4 +1,5 @@
 import { enqueueOutbox } from '@saga/messaging';
+import { PeriodicRound } from '@saga/nest-kit';
 import type { Database, Queryable } from '@saga/postgres';
 import type { SagaEngine } from '@saga/saga';
 import type { Logger } from 'pino';
@@ -22,25 +23,25 @@ export interface SagaTimerPollerOptions {
  * the outbox rows of the re-sent commands / compensations. Runs again at once while rounds are full.
  */
 export class SagaTimerPoller {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private stopped = true;
   private readonly service: string;
+  private readonly rounds: PeriodicRound<number>;
 
   constructor(private readonly o: SagaTimerPollerOptions) {
     this.service = serviceLabel(o.logger);
+    const batchSize = o.batchSize ?? 200;
+    this.rounds = new PeriodicRound(() => this.fireDue(), {
+      intervalMs: o.intervalMs ?? 200,
+      onError: (err) => o.logger.error({ err }, 'saga timer round failed'),
+      again: (fired) => fired >= batchSize, // a backlog: keep going
+    });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.rounds.start(0);
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round; returns how many timers fired. */
@@ -56,23 +57,5 @@ export class SagaTimerPoller {
     if (sent.messages > 0) this.o.relay.wake();
     if (sent.fired > 0) this.o.logger.debug({ fired: sent.fired, commands: sent.messages }, 'saga timers fired');
     return sent.fired;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      this.running = this.round();
-    }, delayMs);
-  }
-
-  private async round(): Promise<void> {
-    let next = this.o.intervalMs ?? 200;
-    try {
-      const fired = await this.fireDue();
-      if (fired >= (this.o.batchSize ?? 200)) next = 0; // a backlog: keep going
-    } catch (err) {
-      this.o.logger.error({ err }, 'saga timer round failed');
-    }
-    this.schedule(next);
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { nextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
+import { setNextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { SAGA_STATUSES, type SagaStatus } from '@saga/saga';
 import { z } from 'zod';
@@ -25,8 +25,7 @@ export class SagasController {
   @Get()
   async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const page = await this.sagas.list(parseWith(ListSagasQuery, query, 'query'));
-    const link = nextLink(req.url, page.nextCursor);
-    if (link) void res.header('link', link);
+    setNextLink(req, res, page);
     return page;
   }
 

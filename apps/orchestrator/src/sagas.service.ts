@@ -18,7 +18,7 @@ export class SagasService {
 
   /** A page of sagas, keyset-paged by (created_at, id). */
   async list(f: Omit<SagaListFilter, 'after'> & { cursor?: string }) {
-    const after = f.cursor === undefined ? undefined : (decodeCursor(f.cursor, 2) as [string, string]);
+    const after = decodeCursor(f.cursor, 2) as [string, string] | undefined;
     const rows = await this.queries.list({ ...f, limit: f.limit + 1, after });
     return pageOf(rows, f.limit, (r) => r.key, (r) => sagaView(r.instance));
   }

@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
-import { startMessagingService, type Readiness } from '@saga/nest-kit';
+import { PeriodicRound, startMessagingService, type Readiness } from '@saga/nest-kit';
 import type { Database, Notifications } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { Catalog } from './catalog';
@@ -52,7 +52,6 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
       const orders = new OrderService(db, catalog, waiter, relay, { waitMs: env.ORDER_WAIT_MS, expiryMs: env.ORDER_EXPIRY_MS });
       const handler = new OrderCommandsHandler(orders, logger);
       const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
-      let expiry: NodeJS.Timeout | undefined;
       return {
         module: OrderModule.register(orders, events),
         consumers: [{ groupId: env.KAFKA_GROUP_ID, topics: handler.topics, accepts: handler.accepts, handle: handler.handle }],
@@ -66,17 +65,7 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
             },
           },
         ],
-        workersAfter: [
-          {
-            start: () => {
-              expiry = setInterval(() => {
-                orders.expireDue().catch((err: unknown) => logger.error({ err }, 'order expiry failed'));
-              }, 5_000);
-              expiry.unref();
-            },
-            stop: () => clearInterval(expiry),
-          },
-        ],
+        workersAfter: [new PeriodicRound(() => orders.expireDue(), { intervalMs: 5_000, onError: (err) => logger.error({ err }, 'order expiry failed') })],
       };
     },
   });

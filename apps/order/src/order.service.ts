@@ -97,7 +97,7 @@ export class OrderService {
 
   /** A page of a customer's orders; their details come in one coalesced read. */
   async listByCustomer(q: { customerId: string; limit: number; cursor?: string; sort: 'asc' | 'desc' }): Promise<Page<OrderView>> {
-    const after = q.cursor === undefined ? undefined : (decodeCursor(q.cursor, 2) as [string, string]);
+    const after = decodeCursor(q.cursor, 2) as [string, string] | undefined;
     const rows = await this.repo.listByCustomer(this.db, { customerId: q.customerId, limit: q.limit + 1, after, sort: q.sort });
     const page = pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
     return { ...page, items: await Promise.all(page.items.map((r) => this.view(r.id))) };

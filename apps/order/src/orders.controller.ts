@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { nextLink, parseWith, type Page } from '@saga/nest-kit';
+import { setNextLink, parseWith, type Page } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
 import { OrderEventStreams } from './order-events.stream';
@@ -38,8 +38,7 @@ export class OrdersController {
   @Get('api/orders')
   async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply): Promise<Page<OrderView>> {
     const page = await this.orders.listByCustomer(parseWith(ListOrdersQuery, query, 'query'));
-    const link = nextLink(req.url, page.nextCursor);
-    if (link) void res.header('link', link);
+    setNextLink(req, res, page);
     return page;
   }
 

@@ -1,12 +1,12 @@
 import { parsePayload } from '@saga/contracts';
 import type { OutboxRelay } from '@saga/messaging';
+import { PeriodicRound } from '@saga/nest-kit';
 import type { Database } from '@saga/postgres';
 import { withTraceparent } from '@saga/telemetry';
 import type { Logger } from 'pino';
 import { outcomeMessages, saveSteps, type PaymentTopics } from './payment-commands.handler';
 import { applyPaymentCommand, type PaymentCommand } from './payment.planner';
 import { PaymentRepository, type DueParked } from './payment.repository';
-import { PeriodicRound } from './periodic-round';
 import type { DebitResult, WalletClient } from './wallet.client';
 
 export interface ParkedDebitsOptions {
@@ -49,7 +49,7 @@ export class ParkedDebits {
     private readonly topics: PaymentTopics,
     private readonly o: ParkedDebitsOptions,
   ) {
-    this.rounds = new PeriodicRound(() => this.runOnce(), o.intervalMs, (err) => logger.error({ err }, 'parked payments round failed'));
+    this.rounds = new PeriodicRound(() => this.runOnce(), { intervalMs: o.intervalMs, onError: (err) => logger.error({ err }, 'parked payments round failed') });
   }
 
   get leaseMs(): number {

@@ -240,15 +240,21 @@ describe(`payment service (real PostgreSQL + ${inMemory ? 'in-memory broker' : '
     assert.equal(late.status, 409);
   });
 
-  it('parks a payment the wallet is slow on: the payments after it go on, it completes once the wallet answers', async () => {
-    const slowCustomer = await newCustomer(100);
-    const fastCustomer = await newCustomer(100);
-    proxy.holdWhere(slowCustomer);
-    const slow = ids();
-    const slowPay = command('ProcessPayment', { ...slow, customerId: slowCustomer, amountCents: 1_000, currency: 'USD' });
-    await send(slowPay);
+  /** A payment of a new customer (balance 100) whose debits the wallet holds: sent, and seen parked. */
+  const parkedPayment = async (amountCents: number) => {
+    const customer = await newCustomer(100);
+    proxy.holdWhere(customer);
+    const order = ids();
+    const pay = command('ProcessPayment', { ...order, customerId: customer, amountCents, currency: 'USD' });
+    await send(pay);
     // Past the consumer's hold (1 s) the payment is parked and the consumer moves on.
-    await eventually(async () => assert.equal((await payment.db.query(`SELECT status FROM payments WHERE order_id = $1`, [slow.orderId])).rows[0]?.status, 'PENDING'));
+    await eventually(async () => assert.equal((await payment.db.query(`SELECT status FROM payments WHERE order_id = $1`, [order.orderId])).rows[0]?.status, 'PENDING'));
+    return { customer, order, pay };
+  };
+
+  it('parks a payment the wallet is slow on: the payments after it go on, it completes once the wallet answers', async () => {
+    const { customer: slowCustomer, order: slow, pay: slowPay } = await parkedPayment(1_000);
+    const fastCustomer = await newCustomer(100);
     const fast = Array.from({ length: 5 }, () => ids());
     const fastPays = fast.map((o) => command('ProcessPayment', { ...o, customerId: fastCustomer, amountCents: 500, currency: 'USD' }));
     await send(...fastPays);
@@ -272,12 +278,7 @@ describe(`payment service (real PostgreSQL + ${inMemory ? 'in-memory broker' : '
   });
 
   it('finishes a parked payment after a restart, once the busy wallet answers', async () => {
-    const c = await newCustomer(100);
-    proxy.holdWhere(c);
-    const o = ids();
-    const pay = command('ProcessPayment', { ...o, customerId: c, amountCents: 2_000, currency: 'USD' });
-    await send(pay);
-    await eventually(async () => assert.equal((await payment.db.query(`SELECT status FROM payments WHERE order_id = $1`, [o.orderId])).rows[0]?.status, 'PENDING'));
+    const { customer: c, order: o, pay } = await parkedPayment(2_000);
     // Stopped while the debit is out: every try times out (busy), so the payment stays parked.
     await payment.stop();
     const row = (await db.query<{ status: string; last_error: string | null }>(`SELECT status, last_error FROM payments WHERE order_id = $1`, [o.orderId])).rows[0];

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { fromCents } from '@saga/contracts';
-import { decodeCursor, nextLink, PAGE_QUERY, pageOf, parseWith } from '@saga/nest-kit';
+import { decodeCursor, setNextLink, PAGE_QUERY, pageOf, parseWith } from '@saga/nest-kit';
 import type { Database } from '@saga/postgres';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -21,11 +21,10 @@ export class PaymentsController {
   @Get()
   async ledger(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const q = parseWith(LedgerQuery, query, 'query');
-    const afterId = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor, 1)[0]);
+    const afterId = decodeCursor(q.cursor, 1)?.map(Number)[0];
     const rows = await this.repo.ledgerOfOrder(this.db, q.orderId, { limit: q.limit + 1, afterId, sort: q.sort });
     const page = pageOf(rows, q.limit, (r) => [r.id]);
-    const link = nextLink(req.url, page.nextCursor);
-    if (link) void res.header('link', link);
+    setNextLink(req, res, page);
     return { ...page, items: page.items.map((r) => ({
       paymentId: r.paymentId,
       type: r.type,

@@ -1,7 +1,7 @@
+import { PeriodicRound } from '@saga/nest-kit';
 import type { Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { PaymentRepository } from './payment.repository';
-import { PeriodicRound } from './periodic-round';
 import type { WalletClient } from './wallet.client';
 
 /**
@@ -20,7 +20,7 @@ export class ReversalReconciler {
     private readonly logger: Logger,
     private readonly o: { intervalMs: number; batchSize?: number; leaseMs?: number; maxDelayMs?: number },
   ) {
-    this.rounds = new PeriodicRound(() => this.runOnce(), o.intervalMs, (err) => logger.error({ err }, 'reversal reconciler round failed'));
+    this.rounds = new PeriodicRound(() => this.runOnce(), { intervalMs: o.intervalMs, onError: (err) => logger.error({ err }, 'reversal reconciler round failed') });
   }
 
   start(): void {

@@ -72,7 +72,7 @@ export class WalletService {
 
   /** A page of the customer's transactions (404 when the wallet does not exist). */
   async transactions(customerId: string, q: { limit: number; cursor?: string; sort: 'asc' | 'desc' }): Promise<Page<TransactionRow>> {
-    const afterId = q.cursor === undefined ? undefined : Number(decodeCursor(q.cursor, 1)[0]);
+    const afterId = decodeCursor(q.cursor, 1)?.map(Number)[0];
     const rows = await this.repo.transactions(this.db, customerId, { limit: q.limit + 1, afterId, sort: q.sort });
     if (!rows) throw notFound(customerId);
     return pageOf(rows, q.limit, (r) => [Number(r.id)]);

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { nextLink, parseWith } from '@saga/nest-kit';
+import { setNextLink, parseWith } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CustomerIdSchema, MoveMoneySchema, TransactionsQuery } from './wallet.dto';
 import { WalletService } from './wallet.service';
@@ -32,8 +32,7 @@ export class WalletsController {
   async transactions(@Param('customerId') customerId: string, @Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const q = parseWith(TransactionsQuery, query, 'query');
     const page = await this.wallets.transactions(parseWith(CustomerIdSchema, customerId, 'customerId'), q);
-    const link = nextLink(req.url, page.nextCursor);
-    if (link) void res.header('link', link);
+    setNextLink(req, res, page);
     return { ...page, items: page.items.map(transactionView) };
   }
 

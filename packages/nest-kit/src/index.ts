@@ -9,3 +9,4 @@ export * from './service-database';
 export * from './process-lifecycle';
 export * from './messaging-service';
 export * from './paging';
+export * from './periodic-round';

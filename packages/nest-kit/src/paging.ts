@@ -11,7 +11,7 @@ import { z } from 'zod';
  * const q = parseWith(ListOrdersQuery.extend(PAGE_QUERY), query, 'query');
  * const rows = await repo.list(db, { after: q.cursor, limit: q.limit + 1 });
  * const page = pageOf(rows, q.limit, (r) => [r.createdAt, r.id]);
- * res.header('link', nextLink(req.url, page.nextCursor));
+ * setNextLink(req, res, page);
  */
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 200;
@@ -47,8 +47,14 @@ export function encodeCursor(key: Cursor): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-/** The key in a cursor, checked to have `arity` parts; a 400 naming `cursor` otherwise. */
-export function decodeCursor(cursor: string, arity: number): Cursor {
+/**
+ * The key in a cursor, checked to have `arity` parts; a 400 naming `cursor` otherwise. No cursor (the
+ * first page) gives undefined.
+ */
+export function decodeCursor(cursor: string, arity: number): Cursor;
+export function decodeCursor(cursor: string | undefined, arity: number): Cursor | undefined;
+export function decodeCursor(cursor: string | undefined, arity: number): Cursor | undefined {
+  if (cursor === undefined) return undefined;
   let key: unknown;
   try {
     key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -80,4 +86,10 @@ export function nextLink(requestUrl: string, nextCursor: string | null): string 
   const url = new URL(requestUrl, 'http://x');
   url.searchParams.set('cursor', nextCursor);
   return `<${url.pathname}${url.search}>; rel="next"`;
+}
+
+/** Sets the `Link` header of a page on the reply (nothing on the last page). */
+export function setNextLink(req: { url: string }, res: { header(name: string, value: string): unknown }, page: Page<unknown>): void {
+  const link = nextLink(req.url, page.nextCursor);
+  if (link) res.header('link', link);
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { nextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
+import { setNextLink, PAGE_QUERY, parseWith } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { DeadLettersService } from './dead-letters.service';
@@ -21,8 +21,7 @@ export class DeadLettersController {
   async list(@Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const q = parseWith(ListDeadLettersQuery, query, 'query');
     const page = await this.deadLetters.list({ originalTopic: q.topic, replayed: q.replayed, sagaId: q.sagaId, limit: q.limit, cursor: q.cursor, sort: q.sort });
-    const link = nextLink(req.url, page.nextCursor);
-    if (link) void res.header('link', link);
+    setNextLink(req, res, page);
     return page;
   }
 

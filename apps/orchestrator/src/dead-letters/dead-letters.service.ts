@@ -39,7 +39,7 @@ export class DeadLettersService {
 
   /** A page of dead letters (keyset by id), with the total and pending counts. */
   async list(f: Omit<DeadLetterFilter, 'afterId'> & { cursor?: string }) {
-    const afterId = f.cursor === undefined ? undefined : String(decodeCursor(f.cursor, 1)[0]);
+    const afterId = decodeCursor(f.cursor, 1)?.[0].toString();
     const rows = await this.repository.list(this.db, { ...f, limit: f.limit + 1, afterId });
     return { ...pageOf(rows, f.limit, (r) => [r.id]), ...(await this.repository.count(this.db)) };
   }

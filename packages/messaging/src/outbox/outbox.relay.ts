@@ -206,7 +206,7 @@ export class OutboxRelay {
 
   private async drain(deadline: number): Promise<void> {
     let drained = 0;
-    this.dropFresh(); // the claim rounds below take them, in id order
+    this.fresh = []; // the claim rounds below take them, in id order
     try {
       for (let n = -1; n !== 0 && Date.now() < deadline; drained += n) n = await this.publishRound();
     } catch (err) {
@@ -309,15 +309,11 @@ export class OutboxRelay {
     if (taken.size > 0) this.fresh = this.fresh.map((b) => without(b, taken));
   }
 
-  private dropFresh(): void {
-    this.fresh = [];
-  }
-
   /** One claim → send → delete → commit; returns the number of rows published. */
   private publishRound(): Promise<number> {
     // Rows of the fast path are not claimed (it sends them); left behind by a failure, they are
     // dropped from it and claimed here, in id order.
-    if (this.behind) this.dropFresh();
+    if (this.behind) this.fresh = [];
     const queued = [...this.reserved, ...this.fresh.flatMap((b) => b.ids)];
     return this.db.transaction(async (tx) => {
       await tx.query(RELAY_LOCK_SQL);
