@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startEmbeddedTestStack, type EmbeddedTestStack } from './embedded-support.ts';
-import { eventually, get, post, type HttpResult } from './http.ts';
+import { eventually, get, post, signIn, type HttpResult } from './http.ts';
 import { describePlaceOrderSaga } from './place-order.scenarios.ts';
 import { assertDesignCatalog, available, balance } from './support.ts';
 
@@ -58,8 +58,9 @@ describe('npm start (embedded): a crash loses nothing', () => {
     t.diagnostic(`restart: ready in ${restartMs} ms, ${stack.rssMb()} MB resident`);
 
     // Every order that was written ends (none stays PAYMENT_PENDING), all PLACED: stock and money were plenty.
+    const customer = await signIn(api, 'CUS_0005');
     const orders = await eventually(async () => {
-      const res = await get(`${api}/api/orders?customerId=CUS_0005&limit=200`);
+      const res = await customer.get(`${api}/api/orders?customerId=CUS_0005&limit=200`);
       const list = res.body.items as { id: string; status: string }[];
       return res.status === 200 && list.length > 0 && list.every((o) => o.status === 'PLACED') ? list : undefined;
     }, 60_000, 250);

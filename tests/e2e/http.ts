@@ -46,3 +46,29 @@ export async function eventually<T>(probe: () => Promise<T> | T, timeoutMs = 20_
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** A signed-in client: every call carries its bearer token. */
+export interface Client {
+  token: string;
+  get(url: string): Promise<HttpResult>;
+  post(url: string, body?: unknown): Promise<HttpResult>;
+  request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+}
+
+/** The client of a token. */
+export function bearer(token: string): Client {
+  const auth = { authorization: `Bearer ${token}` };
+  return {
+    token,
+    get: (url) => request('GET', url, undefined, auth),
+    post: (url, body) => request('POST', url, body ?? {}, auth),
+    request: (method, url, body, headers = {}) => request(method, url, body, { ...auth, ...headers }),
+  };
+}
+
+/** Logs in at the gateway `base`; the password defaults to the demo login's (`<username lower-case>-pass`). */
+export async function signIn(base: string, username: string, password = `${username.toLowerCase()}-pass`): Promise<Client> {
+  const res = await post(`${base}/api/auth/login`, { username, password });
+  if (res.status !== 200) throw new Error(`login of ${username}: ${res.status} ${JSON.stringify(res.body)}`);
+  return bearer(res.body.token as string);
+}

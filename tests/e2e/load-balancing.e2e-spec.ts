@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eventually, get, post, request } from './http.ts';
+import { eventually, signIn, type Client } from './http.ts';
 import { serviceLog, startTestStack, type TestStack } from './support.ts';
 
 describe('gateway load balancing (e2e, two order instances)', () => {
   let stack: TestStack;
   let gw: string;
   let orderId: string;
+  let operator: Client;
 
   /** Instances that served `GET /api/orders/<orderId>` through the gateway since `fromLine` of its log. */
   function servedBy(fromLine = 0): string[] {
@@ -25,7 +26,8 @@ describe('gateway load balancing (e2e, two order instances)', () => {
   before(async () => {
     stack = await startTestStack('balance', { HEALTH_INTERVAL_MS: '250', RATE_LIMIT_MAX: '1000000' }, { instances: { order: 2 } });
     gw = stack.url('gateway');
-    const created = await post(`${gw}/api/orders`, { customerId: 'CUS_0002', orderItems: [{ productId: 'P008', quantity: 1 }] });
+    operator = await signIn(gw, 'operator');
+    const created = await operator.post(`${gw}/api/orders`, { customerId: 'CUS_0002', orderItems: [{ productId: 'P008', quantity: 1 }] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     orderId = created.body.id;
   });
@@ -36,7 +38,7 @@ describe('gateway load balancing (e2e, two order instances)', () => {
   it('deals requests round-robin over both instances', async () => {
     // Until both instances passed the gateway's health check, it may send everything to one.
     const instances = await eventually(async () => {
-      for (let i = 0; i < 4; i++) assert.equal((await get(`${gw}/api/orders/${orderId}`)).status, 200);
+      for (let i = 0; i < 4; i++) assert.equal((await operator.get(`${gw}/api/orders/${orderId}`)).status, 200);
       const seen = new Set(servedBy());
       return seen.size === 2 ? seen : undefined;
     }, 10_000);
@@ -50,7 +52,7 @@ describe('gateway load balancing (e2e, two order instances)', () => {
     // Four clients in a loop, each request bounded (http.ts: 30 s), the loop by `running`.
     const clients = Array.from({ length: 4 }, async () => {
       while (running) {
-        const res = await request('GET', `${gw}/api/orders/${orderId}`).catch((err: Error) => ({ status: 0, body: err.message }));
+        const res = await operator.get(`${gw}/api/orders/${orderId}`).catch((err: Error) => ({ status: 0, body: err.message }));
         statuses.push(res.status);
         if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(res.body)}`);
       }
@@ -61,7 +63,7 @@ describe('gateway load balancing (e2e, two order instances)', () => {
       const atKill = statuses.length;
       await eventually(() => serviceLog(stack, 'gateway').some((l) => l.msg === 'upstream instance taken out' && l.instance === stack.url('order-2')), 10_000);
       // A call that is not idempotent still goes through: to the live instance.
-      const created = await post(`${gw}/api/orders`, { customerId: 'CUS_0002', orderItems: [{ productId: 'P008', quantity: 1 }] });
+      const created = await operator.post(`${gw}/api/orders`, { customerId: 'CUS_0002', orderItems: [{ productId: 'P008', quantity: 1 }] });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       await eventually(() => statuses.length >= atKill + 200, 30_000, 20);
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { eventually, get, post } from './http.ts';
+import { eventually, signIn, type Client } from './http.ts';
 import { createProduct, createWallet, serviceLog, startTestStack, type TestStack } from './support.ts';
 
 interface StatusEvent {
@@ -115,6 +115,7 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
     // Heartbeats every 300 ms so the test sees them.
     stack = await startTestStack('events', { SSE_REREAD_MS: '600000', SSE_HEARTBEAT_MS: '300' });
     gw = stack.url('gateway');
+    operator = await signIn(gw, 'operator');
     await createProduct(stack, product, 10, 100);
     await createWallet(stack, customer, 1_000);
   });
@@ -122,21 +123,25 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
     await stack?.stop();
   });
 
+  let operator: Client;
   let orderId: string;
   let events: StatusEvent[];
+  /** The order event streams, read as the operator (customers of the test's own have no login). */
+  const watch = (id: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+    openStream(`${gw}/api/orders/${id}/events`, { authorization: `Bearer ${operator.token}`, ...headers }, signal);
 
   it('streams INITIATED, PAYMENT_PENDING, PAYMENT_DONE, PLACED for an order paid while watching, then ends', async () => {
-    const created = await post(`${gw}/api/orders`, { customerId: customer, orderItems: [{ productId: product, quantity: 1 }] });
+    const created = await operator.post(`${gw}/api/orders`, { customerId: customer, orderItems: [{ productId: product, quantity: 1 }] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.status, 'INITIATED');
     orderId = created.body.id;
 
-    const stream = await openStream(`${gw}/api/orders/${orderId}/events`);
+    const stream = await watch(orderId);
     await stream.waitFor(1, 10_000);
     assert.equal(stream.events[0].data.status, 'INITIATED', 'the first event is the current status');
     assert.equal(stream.ended, false);
 
-    const paid = await post(`${gw}/api/orders/${orderId}/payment`);
+    const paid = await operator.post(`${gw}/api/orders/${orderId}/payment`);
     assert.equal(paid.status, 200, JSON.stringify(paid.body));
     assert.equal(paid.body.status, 'PLACED');
 
@@ -156,24 +161,24 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
 
   it('resumes after Last-Event-ID, and ends at once for an order already PLACED', async () => {
     assert.ok(events, 'needs the previous test');
-    const resumed = await openStream(`${gw}/api/orders/${orderId}/events`, { 'last-event-id': events[1].id });
+    const resumed = await watch(orderId, { 'last-event-id': events[1].id });
     await resumed.waitForEnd(10_000);
     assert.deepEqual(resumed.events.map((e) => e.data.status), ['PAYMENT_DONE', 'PLACED']);
 
-    const fresh = await openStream(`${gw}/api/orders/${orderId}/events`);
+    const fresh = await watch(orderId);
     await fresh.waitForEnd(10_000);
     assert.deepEqual(fresh.events.map((e) => e.data.status), ['PLACED']);
 
-    const afterEnd = await openStream(`${gw}/api/orders/${orderId}/events`, { 'last-event-id': events[3].id });
+    const afterEnd = await watch(orderId, { 'last-event-id': events[3].id });
     await afterEnd.waitForEnd(10_000);
     assert.deepEqual(afterEnd.events, []);
   });
 
   it('sends heartbeats while idle, and closes the order service stream when the client goes away', async () => {
-    const created = await post(`${gw}/api/orders`, { customerId: customer, orderItems: [{ productId: product, quantity: 1 }] });
+    const created = await operator.post(`${gw}/api/orders`, { customerId: customer, orderItems: [{ productId: product, quantity: 1 }] });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const abort = new AbortController();
-    const stream = await openStream(`${gw}/api/orders/${created.body.id}/events`, {}, abort.signal);
+    const stream = await watch(created.body.id, {}, abort.signal);
     await stream.waitFor(1, 10_000);
     assert.equal(stream.events[0].data.status, 'INITIATED');
     await eventually(() => stream.comments >= 2, 10_000, 50);
@@ -186,7 +191,7 @@ describe('order events (e2e, Server-Sent Events through the gateway)', () => {
   });
 
   it('answers 404 NOT_FOUND JSON for an unknown order, before streaming', async () => {
-    const res = await get(`${gw}/api/orders/no-such-order-${suffix}/events`);
+    const res = await operator.get(`${gw}/api/orders/no-such-order-${suffix}/events`);
     assert.equal(res.status, 404);
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
     assert.equal(res.body.code, 'NOT_FOUND');

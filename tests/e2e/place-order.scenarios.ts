@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { get, post, request } from './http.ts';
+import { get, post, request, signIn } from './http.ts';
 import { available, balance, SEED_ORDER, type SagaStack } from './support.ts';
 
 export function describePlaceOrderSaga(title: string, startStack: () => Promise<SagaStack>): void {
@@ -49,13 +49,14 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(second.body.message, 'P001 is not available');
       assert.equal(await available(stack, 'P001'), 0);
       assert.equal(await balance(stack, 'CUS_0001'), Number((before - 999.99).toFixed(2)));
-      const failed = await get(`${api}/api/orders/${second.body.order.id}`);
+      const failed = await (await signIn(api, 'CUS_0001')).get(`${api}/api/orders/${second.body.order.id}`);
       assert.equal(failed.body.status, 'FAILED');
       assert.equal(failed.body.statusInfo, 'P001 is not available');
     });
 
-    it('runs the two-step flow: create → INITIATED, pay → PLACED (through the gateway)', async () => {
-      const created = await post(`${api}/api/orders`, {
+    it('runs the two-step flow: create → INITIATED, pay → PLACED (through the gateway, signed in)', async () => {
+      const customer = await signIn(api, 'CUS_0002');
+      const created = await customer.post(`${api}/api/orders`, {
         customerId: 'CUS_0002',
         orderItems: [{ productId: 'P003', quantity: 2 }],
       });
@@ -65,33 +66,46 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       const stockBefore = await available(stack, 'P003');
       const walletBefore = await balance(stack, 'CUS_0002');
 
-      const paid = await post(`${api}/api/orders/${created.body.id}/payment`);
+      const paid = await customer.post(`${api}/api/orders/${created.body.id}/payment`);
       assert.equal(paid.status, 200, JSON.stringify(paid.body));
       assert.equal(paid.body.status, 'PLACED');
       assert.equal(await available(stack, 'P003'), stockBefore - 2);
       assert.equal(await balance(stack, 'CUS_0002'), Number((walletBefore - 179.98).toFixed(2)));
 
-      const again = await post(`${api}/api/payment`, { orderId: created.body.id });
+      const again = await customer.post(`${api}/api/payment`, { orderId: created.body.id });
       assert.equal(again.status, 409);
       assert.equal(again.body.code, 'ORDER_NOT_PAYABLE');
 
-      const listed = await get(`${api}/api/orders?customerId=CUS_0002`);
+      const listed = await customer.get(`${api}/api/orders?customerId=CUS_0002`);
       assert.ok(listed.body.items.some((o: { id: string }) => o.id === created.body.id));
     });
 
     it('fails a customer too poor for the order: 402, order FAILED with status info, stock released, no debit (through the gateway)', async () => {
+      const customer = await signIn(api, 'CUS_0004');
       const stockBefore = await available(stack, 'P002');
       const walletBefore = await balance(stack, 'CUS_0004');
-      const created = await post(`${api}/api/orders`, { customerId: 'CUS_0004', orderItems: [{ productId: 'P002', quantity: 1 }] });
+      const created = await customer.post(`${api}/api/orders`, { customerId: 'CUS_0004', orderItems: [{ productId: 'P002', quantity: 1 }] });
       assert.equal(created.status, 201);
-      const paid = await post(`${api}/api/orders/${created.body.id}/payment`);
+      const paid = await customer.post(`${api}/api/orders/${created.body.id}/payment`);
       assert.equal(paid.status, 402, JSON.stringify(paid.body));
       assert.equal(paid.body.code, 'INSUFFICIENT_FUNDS');
-      const order = await get(`${api}/api/orders/${created.body.id}`);
+      const order = await customer.get(`${api}/api/orders/${created.body.id}`);
       assert.equal(order.body.status, 'FAILED');
       assert.match(order.body.statusInfo, /insufficient/i);
       assert.equal(await available(stack, 'P002'), stockBefore);
       assert.equal(await balance(stack, 'CUS_0004'), walletBefore);
+    });
+
+    it('refuses an order for a customer that does not exist, on both flows, and writes nothing', async () => {
+      const operator = await signIn(api, 'operator');
+      const ghost = { customerId: 'CUS_GHOST', orderItems: [{ productId: 'P002', quantity: 1 }] };
+      for (const res of [await post(`${api}/orders`, ghost), await operator.post(`${api}/api/orders`, ghost)]) {
+        assert.equal(res.status, 404, JSON.stringify(res.body));
+        assert.equal(res.body.code, 'UNKNOWN_CUSTOMER');
+        assert.match(res.body.message, /^customerId: /);
+      }
+      const listed = await operator.get(`${api}/api/orders?customerId=CUS_GHOST`);
+      assert.deepEqual([listed.status, listed.body.items], [200, []]);
     });
 
     it('cancels an unpaid order and refuses to pay it; enforces operator status transitions', async () => {

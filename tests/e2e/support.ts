@@ -14,6 +14,7 @@ import { checkInvariants, databaseNames, type CheckResult } from '../../tools/in
 import { startStack, type Stack, type StackOptions } from '../../tools/stack/start.ts';
 import { eventually, get, post } from './http.ts';
 import { dropDatabase } from '@saga/postgres';
+import { hashPassword } from '@saga/app-gateway';
 
 /** What a saga scenario needs of a running system, whichever transport it runs on (Kafka or embedded). */
 export interface SagaStack {
@@ -84,7 +85,11 @@ export async function startTestStack(name: string, env: Record<string, string> =
   };
 }
 
-/** The seed request of DESIGN §3, as the NestJS Kafka Saga README sends it. */
+/** AUTH_USERS of a gateway with these accounts (customers unless a role is given), passwords hashed as in production. */
+export function authUsers(logins: readonly { username: string; password: string; role?: 'customer' | 'operator' }[]): string {
+  return JSON.stringify(logins.map((l) => ({ username: l.username, role: l.role ?? (l.username === 'operator' ? 'operator' : 'customer'), passwordHash: hashPassword(l.password) })));
+}
+
 /** DESIGN §3's seed catalog, as written there: what a fresh start must serve, field by field. */
 export const DESIGN_CATALOG = [
   { id: 'P001', name: 'Laptop', price: 999.99, available: 1 },
@@ -111,6 +116,7 @@ export async function assertDesignCatalog(base: string): Promise<void> {
   for (const p of products) assert.match(p.type, /^[A-Z_]+$/, `${p.id} has a product type`);
 }
 
+/** The seed request of DESIGN §3, as the NestJS Kafka Saga README sends it. */
 export const SEED_ORDER = {
   customerId: 'CUS_0001',
   orderItems: [{ productId: 'P001', quantity: 1, totalPrice: 999.99 }],

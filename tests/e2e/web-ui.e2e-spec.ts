@@ -16,7 +16,8 @@ import { envelopeHeaders, newEnvelope } from '@saga/messaging';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, watchedPage, type WatchedPage } from './browser.ts';
 import { eventually, request } from './http.ts';
-import { balance, startTestStack, type TestStack } from './support.ts';
+import { DEMO_LOGINS } from '@saga/app-gateway';
+import { authUsers, balance, startTestStack, type TestStack } from './support.ts';
 
 const JWT_SECRET = randomBytes(32).toString('hex');
 
@@ -56,7 +57,8 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
   const noErrors = (p: WatchedPage) => assert.deepEqual(p.errors, [], 'browser console errors');
 
   before(async () => {
-    stack = await startTestStack('web', { AUTH_MODE: 'required', JWT_SECRET });
+    // Required mode with configured accounts (their passwords, for the test, are the demo ones).
+    stack = await startTestStack('web', { AUTH_MODE: 'required', JWT_SECRET, AUTH_USERS: authUsers(DEMO_LOGINS) });
     gw = stack.url('gateway');
     browser = await launchBrowser();
   });

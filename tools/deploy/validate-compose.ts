@@ -67,8 +67,10 @@ export async function validateCompose(file: string): Promise<string[]> {
     if (KAFKA_SERVICES.includes(name) && s.depends_on?.['kafka-topics']?.condition !== 'service_completed_successfully') {
       problems.push(`${name}: must depend on kafka-topics with condition service_completed_successfully`);
     }
-    const rawSecret = envOf(raw.services?.[name] ?? {}).JWT_SECRET;
-    if (rawSecret !== undefined && rawSecret !== null && !/^\$\{[A-Z_]+/.test(String(rawSecret))) problems.push(`${name}: JWT_SECRET has a literal value in the file`);
+    for (const key of ['JWT_SECRET', 'AUTH_USERS']) {
+      const rawSecret = envOf(raw.services?.[name] ?? {})[key];
+      if (rawSecret !== undefined && rawSecret !== null && !/^\$\{[A-Z_]+/.test(String(rawSecret))) problems.push(`${name}: ${key} has a literal value in the file`);
+    }
   }
   if (services.gateway && !publishes(services.gateway, 3000)) problems.push('gateway: port 3000 is not published');
 

@@ -67,8 +67,11 @@ async function ruleProblems(objects: Doc[]): Promise<string[]> {
     const portEnv = env.find((e) => e.name === 'PORT')?.value;
     if (portEnv !== String(port)) problems.push(`${where}: env PORT must be "${port}" (got ${JSON.stringify(portEnv)})`);
     if (!(container.ports ?? []).some((p: Doc) => p.containerPort === port)) problems.push(`${where}: containerPort ${port} is missing`);
+    for (const name of ['JWT_SECRET', 'AUTH_USERS']) {
+      const literal = env.find((e) => e.name === name && e.value !== undefined);
+      if (literal) problems.push(`${where}: ${name} must come from a secretKeyRef, not a literal value`);
+    }
     const secret = env.find((e) => e.name === 'JWT_SECRET');
-    if (secret && secret.value !== undefined) problems.push(`${where}: JWT_SECRET must come from a secretKeyRef, not a literal value`);
     if (name === 'gateway' && !secret?.valueFrom?.secretKeyRef) problems.push(`${where}: JWT_SECRET must come from a secretKeyRef`);
     const service = find('Service', name);
     if (!service) problems.push(`Service/${name} is missing`);

@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { GatewayEnvSchema, DEMO_LOGINS, startGateway } from '@saga/app-gateway';
+import { GatewayEnvSchema, DEMO_LOGINS, startGateway, type GatewayEnv } from '@saga/app-gateway';
 import { InventoryEnvSchema, startInventory } from '@saga/app-inventory';
 import { OrchestratorEnvSchema, startOrchestrator } from '@saga/app-orchestrator';
 import { OrderEnvSchema, startOrder } from '@saga/app-order';
@@ -42,6 +42,8 @@ export interface RunningEmbedded {
   dataDir: string;
   /** Whether this start created the database (first start). */
   created: boolean;
+  /** The gateway's AUTH_MODE: the demo logins exist only in demo mode. */
+  authMode: 'demo' | 'required';
   startedInMs: number;
   /** Stops every service in reverse start order, then the log and the database. */
   stop(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<RunningEmb
 
   const pg = await openPglite(join(dataDir, PGLITE_DIR), { sharedBuffers: SHARED_BUFFERS });
   const stops: { name: string; stop: () => Promise<void> }[] = [];
+  let gateway: GatewayEnv | undefined;
   const stopAll = async (): Promise<void> => {
     for (const { name, stop } of stops.reverse()) {
       await stop().catch((err: unknown) => console.error(`[embedded] stopping ${name} failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -125,7 +128,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<RunningEmb
     });
     stops.push({ name: 'order', stop: () => r.stop() });
 
-    const gateway = loadConfig(GatewayEnvSchema, envOf('gateway'));
+    gateway = loadConfig(GatewayEnvSchema, envOf('gateway'));
     const g = await startGateway(gateway, loggerOf('gateway', gateway.LOG_LEVEL));
     stops.push({ name: 'gateway', stop: () => g.stop() });
   } catch (err) {
@@ -138,6 +141,7 @@ export async function startEmbedded(o: EmbeddedOptions = {}): Promise<RunningEmb
     urls: Object.fromEntries(SERVICES.map((spec) => [spec.name, `http://${HOST}:${portOf(spec.name)}`])),
     dataDir,
     created,
+    authMode: gateway!.AUTH_MODE,
     startedInMs: Math.round(performance.now() - t0),
     stop: () => (stopped ??= stopAll()),
   };
@@ -156,7 +160,9 @@ async function cli(): Promise<void> {
   say(`ready in ${(system.startedInMs / 1000).toFixed(1)} s, ${rssMb} MB resident (${system.created ? 'first start: created' : 'kept data from'} ${shown})`);
   for (const [name, url] of Object.entries(system.urls)) say(`  ${name.padEnd(12)} ${url}`);
   say(`gateway (the public API): ${system.urls.gateway}   docs: ${system.urls.gateway}/api/docs`);
-  say(`demo logins (POST /api/auth/login {username, password}): ${DEMO_LOGINS.map((l) => `${l.username} / ${l.password}`).join(', ')}`);
+  if (system.authMode === 'demo') {
+    say(`demo logins (POST /api/auth/login {username, password}): ${DEMO_LOGINS.map((l) => `${l.username} / ${l.password}`).join(', ')}`);
+  }
   say(`try: curl -s -X POST ${system.urls.gateway}/orders -H 'content-type: application/json' -d '{"customerId":"CUS_0001","orderItems":[{"productId":"P001","quantity":1,"totalPrice":999.99}]}'`);
   say('Ctrl-C stops everything (npm run reset clears the data)');
   let stopping = false;

@@ -30,7 +30,7 @@ export interface ServiceSpec {
 
 /** Every service of the stack, in start order. Adding one is one line. */
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: 'order', port: 3001, links: { INVENTORY_URL: 'inventory' } },
+  { name: 'order', port: 3001, links: { INVENTORY_URL: 'inventory', WALLET_URL: 'wallet' } },
   { name: 'inventory', port: 3002 },
   { name: 'payment', port: 3003, links: { WALLET_URL: 'wallet' } },
   { name: 'wallet', port: 3004 },

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post } from '@nestjs/common';
 import { AppError, ErrorCode } from '@saga/contracts';
 import { parseWith } from '@saga/nest-kit';
 import { z } from 'zod';
-import { UserDirectory } from './auth/demo-users';
+import { UserDirectory } from './auth/users';
 import { TokenService } from './auth/token.service';
 
 /** Body of `POST /api/auth/login` (also the source of its OpenAPI schema). */

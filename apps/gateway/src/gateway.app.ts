@@ -10,11 +10,11 @@ import type { IncomingMessage } from 'node:http';
 import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { bearerToken, decide, field, isPublic } from './auth/access-rules';
+import { bearerToken, decide, field, isPublic, isSeedCall } from './auth/access-rules';
 import { takeRequestQueryToken } from './auth/query-token';
-import { UserDirectory, type Principal } from './auth/demo-users';
+import { UserDirectory, type Principal } from './auth/users';
 import { TokenService } from './auth/token.service';
-import type { GatewayEnv } from './gateway.config';
+import { gatewayAccounts, type GatewayEnv } from './gateway.config';
 import { GatewayModule } from './gateway.module';
 import { openApiDocument } from './openapi/openapi.document';
 import { newTraceparent, traceHeaders, tracingEnabled } from '@saga/telemetry';
@@ -71,7 +71,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     logger.warn('JWT_SECRET is not set: using a random secret for this run (tokens end with the process; set it to share tokens across instances)');
   }
   const tokens = new TokenService(secret, env.JWT_TTL_SECONDS);
-  const users = new UserDirectory();
+  const users = UserDirectory.of(gatewayAccounts(env));
   const redis = env.REDIS_URL === undefined ? undefined : new Redis(env.REDIS_URL, { connectTimeout: 1_000, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis error'));
   redis?.on('ready', () => readiness.markReady('redis'));
@@ -118,7 +118,7 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       // Per client (token subject; in demo mode the seed call's customer; else address) and per route.
       keyGenerator: (req) => {
         const ctx = contexts.get(req.raw);
-        const actingAs = env.AUTH_MODE === 'demo' && req.method === 'POST' && req.url === '/orders' ? field(req.body, 'customerId') : undefined;
+        const actingAs = isSeedCall(env.AUTH_MODE, req.method, req.url) ? field(req.body, 'customerId') : undefined;
         const client = ctx?.principal ? `sub:${ctx.principal.sub}` : typeof actingAs === 'string' ? `customer:${actingAs}` : `ip:${req.ip}`;
         return `${client}|${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
       },

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AuthController } from './auth.controller';
-import { UserDirectory } from './auth/demo-users';
+import { UserDirectory } from './auth/users';
 import { TokenService } from './auth/token.service';
 
 /** The gateway's own Nest routes (login); proxying lives on the Fastify instance (gateway.app.ts). */

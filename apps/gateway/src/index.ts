@@ -2,4 +2,4 @@
 // that host it in their own process (tools/embedded). `dist/main.js` is the service's own process.
 export * from './gateway.app';
 export * from './gateway.config';
-export { DEMO_LOGINS } from './auth/demo-users';
+export { DEMO_LOGINS, hashPassword } from './auth/users';

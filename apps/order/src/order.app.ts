@@ -5,6 +5,7 @@ import type { Database, Notifications } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { Catalog } from './catalog';
 import { CatalogClient } from './catalog.client';
+import { CustomerDirectory } from './customers';
 import { OrderCommandsHandler } from './order-commands.handler';
 import { OrderEventStreams } from './order-events.stream';
 import { OrderOutcomeWaiter } from './order-outcome.waiter';
@@ -49,7 +50,8 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
     migrations: [...MESSAGING_MIGRATIONS, ...ORDER_MIGRATIONS],
     build: (relay) => {
       const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
-      const orders = new OrderService(db, catalog, waiter, relay, { waitMs: env.ORDER_WAIT_MS, expiryMs: env.ORDER_EXPIRY_MS });
+      const customers = new CustomerDirectory(env.WALLET_URL, logger);
+      const orders = new OrderService(db, catalog, customers, waiter, relay, { waitMs: env.ORDER_WAIT_MS, expiryMs: env.ORDER_EXPIRY_MS });
       const handler = new OrderCommandsHandler(orders, logger);
       const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
       return {

@@ -7,6 +7,8 @@ export const OrderEnvSchema = BaseEnvSchema.extend({
   DB_NAME: DbNameSchema.default('order_db'),
   KAFKA_GROUP_ID: z.string().min(1).default('order'),
   INVENTORY_URL: z.url().default('http://127.0.0.1:3002'),
+  /** The wallet service, asked once per customer whether the customer exists. */
+  WALLET_URL: z.url().default('http://127.0.0.1:3004'),
   /** How long a saga-starting HTTP call waits before answering 202. */
   ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   /** How long an INITIATED order may stay unpaid before it is canceled. */

@@ -4,6 +4,7 @@ import { GroupCommit, type Database } from '@saga/postgres';
 import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from './catalog';
+import type { CustomerDirectory } from './customers';
 import type { CreateOrderInput } from './create-order.dto';
 import type { OrderOutcomeWaiter } from './order-outcome.waiter';
 import { assertTransition, type OrderStatus } from './order-status';
@@ -38,6 +39,7 @@ export class OrderService {
   constructor(
     private readonly db: Database,
     private readonly catalog: Catalog,
+    private readonly customers: CustomerDirectory,
     private readonly waiter: OrderOutcomeWaiter,
     private readonly relay: OutboxRelay,
     private readonly config: OrderServiceConfig,
@@ -167,7 +169,7 @@ export class OrderService {
   }
 
   private async insert(id: string, input: CreateOrderInput, startSaga: boolean, correlationId?: string) {
-    const catalog = await this.catalog.products(input.orderItems.map((i) => i.productId));
+    const [catalog] = await Promise.all([this.catalog.products(input.orderItems.map((i) => i.productId)), this.customers.assertKnown(input.customerId)]);
     const items = input.orderItems.map((item, index) => {
       const product = catalog.get(item.productId)!;
       const lineCents = product.priceCents * item.quantity;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bearerToken, decide, type AccessRequest } from './access-rules';
-import type { Principal } from './demo-users';
+import type { Principal } from './users';
 
 const A: Principal = { sub: 'CUS_0001', role: 'customer' };
 const OPERATOR: Principal = { sub: 'operator', role: 'operator' };
@@ -16,11 +16,13 @@ const kind = (r: AccessRequest) => {
 };
 
 describe('access rules', () => {
-  it('without a token: demo mode forwards everything, required mode answers 401 except the catalog', () => {
-    for (const [m, u] of [['POST', '/orders'], ['GET', '/api/orders/o1'], ['GET', '/api/sagas'], ['GET', '/api/wallets/CUS_0002']]) {
-      assert.equal(kind(req(m, u, undefined, { customerId: 'CUS_0002' }, 'demo')), 'allow', `${m} ${u}`);
-      assert.equal(kind(req(m, u, undefined, { customerId: 'CUS_0002' }, 'required')), 401, `${m} ${u}`);
+  it('without a token: 401 in both modes except the catalog, and in demo mode the seed POST /orders', () => {
+    const anonymous = [['GET', '/api/orders/o1'], ['POST', '/api/orders'], ['GET', '/api/sagas'], ['GET', '/api/wallets/CUS_0002'], ['POST', '/api/wallets/CUS_0004/deposit'], ['GET', '/api/dead-letters']];
+    for (const mode of ['demo', 'required'] as const) {
+      for (const [m, u] of anonymous) assert.equal(kind(req(m, u, undefined, { customerId: 'CUS_0002', amount: 1_000_000 }, mode)), 401, `${mode} ${m} ${u}`);
     }
+    assert.equal(kind(req('POST', '/orders', undefined, { customerId: 'CUS_0002' }, 'demo')), 'allow');
+    assert.equal(kind(req('POST', '/orders', undefined, { customerId: 'CUS_0002' }, 'required')), 401);
     assert.equal(kind(req('GET', '/api/products', undefined)), 'allow');
     assert.equal(kind(req('GET', '/api/products/P001', undefined)), 'allow');
     assert.equal(kind(req('POST', '/api/products', undefined)), 401);

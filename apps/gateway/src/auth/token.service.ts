@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { jwtVerify, SignJWT } from 'jose';
-import type { Principal, Role } from './demo-users';
+import type { Principal, Role } from './users';
 
 const ISSUER = 'saga-gateway';
 

@@ -212,9 +212,18 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'seed one-call flow: create the order and run the saga',
+      description: 'With AUTH_MODE=demo this call also works without a token, acting as the customer of its body.',
       parameters: [PREFER],
       requestBody: body(ref('CreateOrder')),
-      responses: { '201': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), ...SAGA_FAILURES, ...COMMON },
+      responses: {
+        '201': ok('the order, PLACED', ref('Order')),
+        '202': ok('saga still running', ref('PendingOrder')),
+        '400': err('VALIDATION_FAILED'),
+        '403': err('FORBIDDEN: a customer token ordering for another customer'),
+        '404': err('UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER (nothing is written)'),
+        ...SAGA_FAILURES,
+        ...COMMON,
+      },
     },
   },
   '/api/products': {
@@ -234,7 +243,13 @@ const paths: Record<string, Json> = {
       tags: ['orders'],
       summary: 'create an order, status INITIATED (no saga yet)',
       requestBody: body(ref('CreateOrder')),
-      responses: { '201': ok('the order', ref('Order')), '400': err('VALIDATION_FAILED'), '404': err('UNKNOWN_PRODUCT'), ...COMMON },
+      responses: {
+        '201': ok('the order', ref('Order')),
+        '400': err('VALIDATION_FAILED'),
+        '403': err('FORBIDDEN: a customer token ordering for another customer'),
+        '404': err('UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER (nothing is written)'),
+        ...COMMON,
+      },
     },
     get: {
       tags: ['orders'],
@@ -446,11 +461,19 @@ const OPERATION_IDS: Record<string, string> = {
   'post /api/dead-letters/{id}/replay': 'replayDeadLetter',
 };
 
+/** Every operation gets its operationId, and every one that needs a token (no `security: []`) its 401. */
 function withOperationIds(all: Record<string, Record<string, Json>>): Record<string, Record<string, Json>> {
+  const unauthorized = err('UNAUTHORIZED: no token, or an invalid or expired one');
   return Object.fromEntries(
     Object.entries(all).map(([path, ops]) => [
       path,
-      Object.fromEntries(Object.entries(ops).map(([method, op]) => [method, { operationId: OPERATION_IDS[`${method} ${path}`], ...op }])),
+      Object.fromEntries(
+        Object.entries(ops).map(([method, op]) => {
+          const open = Array.isArray(op.security) && op.security.length === 0;
+          const responses = open ? op.responses : { ...(op.responses as Json), '401': unauthorized };
+          return [method, { operationId: OPERATION_IDS[`${method} ${path}`], ...op, responses }];
+        }),
+      ),
     ]),
   );
 }
@@ -463,7 +486,9 @@ export function openApiDocument(serverUrl?: string): Json {
       version: '0.1.0',
       description:
         'Place-order saga over Kafka and PostgreSQL. Errors are `{"code","message",...}`; money is a decimal with two places. ' +
-        'Log in with `POST /api/auth/login` and send `Authorization: Bearer <token>` (with AUTH_MODE=demo, `POST /orders` also works without a token).',
+        'Log in with `POST /api/auth/login` and send `Authorization: Bearer <token>` on every call but login, the catalog and health: ' +
+        'without one the answer is 401 UNAUTHORIZED. A customer token acts only on its own orders, wallet and payments; the operator endpoints need the operator role. ' +
+        'Only with AUTH_MODE=demo (the quick-start) does the seed `POST /orders` work without a token, acting as its body\'s customer.',
       license: { name: 'Proprietary: a private project, no license granted', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [serverUrl ? { url: serverUrl } : { url: '/', description: 'the gateway that serves this document' }],

@@ -1,0 +1,111 @@
+import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+
+export type Role = 'customer' | 'operator';
+
+/** Who a request acts as: a customer (subject = customer id) or the operator. */
+export interface Principal {
+  sub: string;
+  role: Role;
+}
+
+/** A login of the directory: the username is the token's subject (a customer's id, or e.g. `operator`). */
+export interface UserAccount {
+  username: string;
+  role: Role;
+  /** `scrypt$<salt>$<key>` (base64url), as {@link hashPassword} writes it. */
+  passwordHash: string;
+}
+
+/**
+ * The demo logins: CUS_0001..CUS_0005 with `<id lower-case>-pass`, and `operator` / `operator-pass`.
+ * Loaded only with AUTH_MODE=demo; their passwords are in the README, so they guard nothing.
+ */
+export const DEMO_LOGINS: readonly { username: string; password: string; role: Role }[] = [
+  ...['CUS_0001', 'CUS_0002', 'CUS_0003', 'CUS_0004', 'CUS_0005'].map((id) => ({
+    username: id,
+    password: `${id.toLowerCase()}-pass`,
+    role: 'customer' as const,
+  })),
+  { username: 'operator', password: 'operator-pass', role: 'operator' },
+];
+
+const KEY_LENGTH = 32;
+const HASH_FORMAT = /^scrypt\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{43})$/;
+
+function derive(password: string, salt: Buffer): Buffer {
+  return scryptSync(password, salt, KEY_LENGTH);
+}
+
+/**
+ * The stored form of a password: scrypt (N=16384, r=8, p=1) with a random 16-byte salt.
+ *
+ * @example
+ * hashPassword('s3cret') // 'scrypt$Jq0v...$7wQ...'
+ */
+export function hashPassword(password: string, salt: Buffer = randomBytes(16)): string {
+  return `scrypt$${salt.toString('base64url')}$${derive(password, salt).toString('base64url')}`;
+}
+
+/** The accounts of configuration (AUTH_USERS / AUTH_USERS_FILE): unique usernames, well-formed hashes, an operator among them. */
+export const UserAccountsSchema = z
+  .array(
+    z.strictObject({
+      username: z.string().min(1).max(100),
+      role: z.enum(['customer', 'operator']),
+      passwordHash: z.string().regex(HASH_FORMAT, 'must be scrypt$<salt>$<key> as written by `npm run hash-password`'),
+    }),
+  )
+  .superRefine((users, ctx) => {
+    const seen = new Set<string>();
+    users.forEach((u, i) => {
+      if (seen.has(u.username)) ctx.addIssue({ code: 'custom', path: [i, 'username'], message: `${u.username} is listed twice` });
+      seen.add(u.username);
+    });
+    if (!users.some((u) => u.role === 'operator')) ctx.addIssue({ code: 'custom', path: [], message: 'needs at least one account with role "operator"' });
+  });
+
+interface StoredUser extends Principal {
+  salt: Buffer;
+  key: Buffer;
+}
+
+/**
+ * The user directory: only scrypt hashes are kept, and a password is compared in constant time. An
+ * unknown user costs one hash too, so timing tells nothing.
+ *
+ * @example
+ * const users = UserDirectory.of(env.AUTH_MODE === 'demo' ? demoAccounts() : env.AUTH_USERS);
+ * users.verify('operator', 'operator-pass'); // { sub: 'operator', role: 'operator' } in demo mode
+ */
+export class UserDirectory {
+  private readonly users = new Map<string, StoredUser>();
+  private readonly decoy: StoredUser;
+
+  private constructor(accounts: readonly UserAccount[]) {
+    for (const a of accounts) {
+      const [, salt, key] = HASH_FORMAT.exec(a.passwordHash) ?? [];
+      if (salt === undefined || key === undefined) throw new Error(`the password hash of ${a.username} is malformed`);
+      this.users.set(a.username, { sub: a.username, role: a.role, salt: Buffer.from(salt, 'base64url'), key: Buffer.from(key, 'base64url') });
+    }
+    const salt = randomBytes(16);
+    this.decoy = { sub: '', role: 'customer', salt, key: derive(randomBytes(16).toString('hex'), salt) };
+  }
+
+  static of(accounts: readonly UserAccount[]): UserDirectory {
+    return new UserDirectory(accounts);
+  }
+
+  /** The principal when the password matches, else undefined. */
+  verify(username: string, password: string): Principal | undefined {
+    const user = this.users.get(username);
+    const stored = user ?? this.decoy;
+    const same = timingSafeEqual(derive(password, stored.salt), stored.key);
+    return user !== undefined && same ? { sub: user.sub, role: user.role } : undefined;
+  }
+}
+
+/** The demo logins, hashed (at start-up: they never exist outside demo mode). */
+export function demoAccounts(): UserAccount[] {
+  return DEMO_LOGINS.map((l) => ({ username: l.username, role: l.role, passwordHash: hashPassword(l.password) }));
+}
