@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isMessageType, parsePayload, TOPICS } from '@saga/contracts';
-import { givenSaga, type SagaScenario } from '@saga/saga';
-import { DEFAULT_PLACE_ORDER_TIMINGS, placeOrderData, placeOrderSaga, type PlaceOrderData } from './place-order.saga';
+import { ErrorCode, isMessageType, parsePayload, TOPICS } from '@saga/contracts';
+import { givenSaga, type SagaScenario } from '@saga/saga/testing';
+import {
+  DEFAULT_PLACE_ORDER_TIMINGS,
+  placeOrderData,
+  placeOrderSaga,
+  type ContractMessages,
+  type PlaceOrderData,
+} from './place-order.saga';
 
 const ORDER = '0193a000-0000-7000-8000-000000000001';
 const ref = { orderId: ORDER };
@@ -15,8 +21,10 @@ const requested = {
 };
 const PAYMENT_ID = `pay_${ORDER}`;
 
+type PlaceOrderScenario = SagaScenario<PlaceOrderData, ContractMessages>;
+
 /** Every command the saga sends must be a valid contract message. */
-function contractChecked(saga: SagaScenario<PlaceOrderData>): SagaScenario<PlaceOrderData> {
+function contractChecked(saga: PlaceOrderScenario): PlaceOrderScenario {
   for (const c of saga.sent) {
     assert.ok(isMessageType(c.type), `${c.type} is a contract message`);
     parsePayload(c.type, c.payload);
@@ -44,6 +52,13 @@ function paying() {
 }
 
 describe('place-order saga (DESIGN §2)', () => {
+  it('is compensable steps, the payment as pivot, then retriable steps', () => {
+    assert.deepEqual(
+      placeOrderSaga().steps.map((s) => `${s.name}:${s.kind}`),
+      ['markPaymentPending:compensable', 'reserveStock:compensable', 'processPayment:pivot', 'confirmOrder:retriable', 'commitStock:retriable'],
+    );
+  });
+
   it('happy path: PAYMENT_PENDING, reserve, pay, confirm, commit', () => {
     const saga = paying()
       .whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID })
@@ -59,18 +74,18 @@ describe('place-order saga (DESIGN §2)', () => {
 
   it('P001 out of stock: FailOrder{OUT_OF_STOCK, "P001 is not available"}', () => {
     const saga = started()
-        .whenReply('StockReservationFailed', { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' })
+      .whenReply('StockReservationFailed', { orderId: ORDER, code: ErrorCode.OutOfStock, reason: 'P001 is not available' })
       .expectCommand({
         participant: TOPICS.orderCommands,
         type: 'FailOrder',
-        payload: { orderId: ORDER, code: 'OUT_OF_STOCK', reason: 'P001 is not available' },
+        payload: { orderId: ORDER, code: ErrorCode.OutOfStock, reason: 'P001 is not available' },
       })
       .whenReply('OrderFailed', ref)
       .expectStatus('COMPENSATED');
     contractChecked(saga);
   });
 
-  for (const code of ['INSUFFICIENT_FUNDS', 'WALLET_UNAVAILABLE', 'UNKNOWN_CUSTOMER'] as const) {
+  for (const code of [ErrorCode.InsufficientFunds, ErrorCode.WalletUnavailable, ErrorCode.UnknownCustomer]) {
     it(`payment failed ${code}: ReleaseStock, then FailOrder with the payment's code`, () => {
       const saga = paying()
         .whenReply('PaymentFailed', { orderId: ORDER, paymentId: PAYMENT_ID, code, reason: `wallet said ${code}` })
@@ -105,15 +120,17 @@ describe('place-order saga (DESIGN §2)', () => {
   });
 
   it('an unknown failure code still gives FailOrder a valid ErrorCode', () => {
+    // A participant on a newer contract may send a code this one does not know: off the catalogue on purpose.
+    const newerCode = 'SOMETHING_NEW' as ErrorCode;
     const saga = started()
-        .whenReply('StockReservationFailed', { orderId: ORDER, code: 'SOMETHING_NEW', reason: 'x' })
-      .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: 'INTERNAL', reason: 'x' } });
+      .whenReply('StockReservationFailed', { orderId: ORDER, code: newerCode, reason: 'x' })
+      .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: ErrorCode.Internal, reason: 'x' } });
     contractChecked(saga);
   });
 
   it('confirm and commit are retried until they succeed', () => {
     /** Each timeout either re-sends the step's command or schedules its re-send: never anything else. */
-    const timeoutsResend = (saga: SagaScenario<PlaceOrderData>, type: string, participant: string) => {
+    const timeoutsResend = (saga: PlaceOrderScenario, type: string, participant: string) => {
       const before = saga.sent.length;
       for (let n = 0; n < 10; n++) saga.whenTimeout();
       const resent = saga.sent.slice(before);
@@ -132,5 +149,21 @@ describe('place-order saga (DESIGN §2)', () => {
     saga.whenReply('OrderPlaced', ref, { to: first.messageId }).expectCommand({ type: 'CommitStock', payload: ref });
     timeoutsResend(saga, 'CommitStock', TOPICS.inventoryCommands);
     saga.whenReply('StockCommitted', ref).expectStatus('COMPLETED');
+  });
+});
+
+describe('place-order saga: the test DSL is typed by the contract catalogue', () => {
+  it('a misspelled reply, a wrong payload field or a misspelled command does not compile', () => {
+    // Compiled, never run: each marked line must be a type error, or tsc fails the build.
+    const mistakes = (saga: PlaceOrderScenario) => {
+      // @ts-expect-error a misspelled reply type
+      saga.whenReply('StockReserve', ref);
+      // @ts-expect-error a wrong payload field (paymentID)
+      saga.whenReply('PaymentCompleted', { orderId: ORDER, paymentID: PAYMENT_ID });
+      // @ts-expect-error a misspelled command type
+      saga.expectCommand({ type: 'ProcessPayments' });
+    };
+    assert.equal(typeof mistakes, 'function');
+    paying().whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID }).expectCommand({ type: 'ConfirmOrder', payload: ref });
   });
 });

@@ -64,14 +64,14 @@ function errorCodeOf(failure: SagaFailure): ErrorCode {
 }
 
 /**
- * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING (done by the order service as
- * the saga starts), reserve stock, pay (the
- * pivot), then confirm the order and commit the stock (both retried until they succeed). A failure
- * compensates in reverse: refund (only if the payment's outcome is unknown), release the stock,
- * fail the order with the failing step's code and reason. Steps whose outcome is unknown after a
- * timeout compensate themselves too (the participants' compensations are reverse-if-applied).
+ * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING (compensable, done by the order
+ * service as the saga starts), reserve stock (compensable), pay (the pivot), then confirm the order
+ * and commit the stock (retriable: retried until they succeed). A failure compensates in reverse:
+ * release the stock, fail the order with the failing step's code and reason. Steps whose outcome is
+ * unknown after a timeout undo themselves too (the participants' compensations are
+ * reverse-if-applied): the payment is then refunded, the only time a pivot is undone.
  */
-export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS): SagaDefinition<PlaceOrderData> {
+export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS): SagaDefinition<PlaceOrderData, ContractMessages> {
   const retry = { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs };
   const untilSuccess = { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 };
   return defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, {
@@ -79,7 +79,7 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
     retry,
     compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
   })
-    .step('markPaymentPending', {
+    .compensable('markPaymentPending', {
       invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderPaymentPending', payload: { orderId: d.orderId } }),
       onReply: { OrderPaymentPendingMarked: 'success', OrderPaymentPendingRejected: 'failure' },
       compensate: {
@@ -95,7 +95,7 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
       // OrderPaymentRequested: the saga starts with this step done, one round trip less.
       doneAtStart: true,
     })
-    .step('reserveStock', {
+    .compensable('reserveStock', {
       invoke: (d) => ({
         participant: TOPICS.inventoryCommands,
         type: 'ReserveStock',
@@ -108,7 +108,7 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
       },
       compensateOnTimeout: true,
     })
-    .step('processPayment', {
+    .pivot('processPayment', {
       invoke: (d) => ({
         participant: TOPICS.paymentCommands,
         type: 'ProcessPayment',
@@ -121,7 +121,8 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
         },
       }),
       onReply: { PaymentCompleted: 'success', PaymentFailed: 'failure' },
-      compensate: {
+      // No reply after the last attempt (or an operator cancel): the payment may have been taken.
+      onUnknownOutcome: {
         command: (d) => ({
           participant: TOPICS.paymentCommands,
           type: 'RefundPayment',
@@ -129,19 +130,16 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
         }),
         onReply: 'PaymentRefunded',
       },
-      compensateOnTimeout: true,
       timeoutMs: t.paymentTimeoutMs,
     })
-    .step('confirmOrder', {
+    .retriable('confirmOrder', {
       invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'ConfirmOrder', payload: { orderId: d.orderId } }),
       onReply: { OrderPlaced: 'success' },
-      retryUntilSuccess: true,
       retry: untilSuccess,
     })
-    .step('commitStock', {
+    .retriable('commitStock', {
       invoke: (d) => ({ participant: TOPICS.inventoryCommands, type: 'CommitStock', payload: { orderId: d.orderId } }),
       onReply: { StockCommitted: 'success' },
-      retryUntilSuccess: true,
       retry: untilSuccess,
     })
     .build();

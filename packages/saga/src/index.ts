@@ -1,3 +1,4 @@
+export * from './step-kind';
 export * from './saga-definition';
 export * from './saga-instance';
 export * from './saga-transitions';
@@ -6,4 +7,3 @@ export * from './ports/clock';
 export * from './ports/id-generator';
 export * from './ports/saga-store';
 export * from './in-memory/in-memory-saga-store';
-export * from './testing/saga-scenario';

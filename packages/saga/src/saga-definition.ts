@@ -1,15 +1,19 @@
+import { kindOptionProblems, kindOrderProblems, type StepKind } from './step-kind';
+
 /**
- * The typed saga definition DSL. A saga is a linear list of steps in the order of Garcia-Molina's
- * "compensatable → pivot → retriable" rule: steps that can be undone come first, then the pivot
- * (whose failure still compensates the earlier steps), then steps marked `retryUntilSuccess`
- * that must eventually succeed and are never compensated.
+ * The typed saga definition DSL. A saga is a linear list of steps, each declared with its kind
+ * (see {@link StepKind}) in Garcia-Molina's order: `compensable` steps that can be undone, then the
+ * `pivot` (whose failure still compensates the earlier steps, and whose success commits the saga),
+ * then `retriable` steps that are re-sent until they succeed and are never compensated.
  *
  * @example
  * type Messages = { ReserveStock: { orderId: string }; StockReserved: { orderId: string };
  *   StockReservationFailed: { orderId: string; code: string; reason: string };
- *   ReleaseStock: { orderId: string }; StockReleased: { orderId: string } };
- * const reserve = defineSaga<{ orderId: string }, Messages>('Reserve', { timeoutMs: 10_000 })
- *   .step('reserveStock', {
+ *   ReleaseStock: { orderId: string }; StockReleased: { orderId: string };
+ *   ProcessPayment: { orderId: string }; PaymentCompleted: { orderId: string }; PaymentFailed: { orderId: string };
+ *   ConfirmOrder: { orderId: string }; OrderPlaced: { orderId: string } };
+ * const order = defineSaga<{ orderId: string }, Messages>('Order', { timeoutMs: 10_000 })
+ *   .compensable('reserveStock', {
  *     invoke: (d) => ({ participant: 'inventory.commands', type: 'ReserveStock', payload: { orderId: d.orderId } }),
  *     onReply: { StockReserved: 'success', StockReservationFailed: 'failure' },
  *     compensate: {
@@ -18,6 +22,14 @@
  *     },
  *     compensateOnTimeout: true,
  *     retry: { maxAttempts: 3, backoffMs: 200 },
+ *   })
+ *   .pivot('processPayment', {
+ *     invoke: (d) => ({ participant: 'payment.commands', type: 'ProcessPayment', payload: { orderId: d.orderId } }),
+ *     onReply: { PaymentCompleted: 'success', PaymentFailed: 'failure' },
+ *   })
+ *   .retriable('confirmOrder', {
+ *     invoke: (d) => ({ participant: 'order.commands', type: 'ConfirmOrder', payload: { orderId: d.orderId } }),
+ *     onReply: { OrderPlaced: 'success' },
  *   })
  *   .build();
  */
@@ -45,7 +57,7 @@ export interface SagaCommand {
  * const retry: RetryPolicy = { maxAttempts: 3, backoffMs: 200, maxBackoffMs: 5_000 };
  */
 export interface RetryPolicy {
-  /** Total sends, the first one included (≥ 1). Ignored by `retryUntilSuccess` steps. */
+  /** Total sends, the first one included (≥ 1). Ignored by retriable steps. */
   maxAttempts: number;
   backoffMs: number;
   maxBackoffMs?: number;
@@ -84,33 +96,82 @@ export interface CompensationSpec<D, M extends MessageCatalog> {
   retry?: RetryPolicy;
 }
 
-export interface StepSpec<D, M extends MessageCatalog> {
+/** What every kind of step declares: the command, the replies it expects, its deadline and re-sends. */
+export interface CommonStepSpec<D, M extends MessageCatalog> {
   invoke: (data: D) => CommandOf<M>;
   /** Reply type → outcome. A reply of a type not listed here is ignored (and reported as such). */
   onReply: ReplyRules<D, M>;
-  compensate?: CompensationSpec<D, M>;
+  timeoutMs?: number;
+  /**
+   * Re-send with a new message id on timeout, up to maxAttempts; then the step fails (STEP_TIMEOUT).
+   * A retriable step uses only the backoff: it is re-sent for as long as it takes.
+   */
+  retry?: RetryPolicy;
+}
+
+/**
+ * A step that can be undone: `compensate` runs when a later step fails (newest first).
+ *
+ * @example
+ * .compensable('reserveStock', { invoke, onReply: { StockReserved: 'success', StockReservationFailed: 'failure' },
+ *   compensate: { command: (d) => ({ participant: 'inventory.commands', type: 'ReleaseStock', payload: d }), onReply: 'StockReleased' } })
+ * .compensable('validate', { invoke, onReply: { Validated: 'success', Invalid: 'failure' }, compensate: 'none' })
+ */
+export interface CompensableStepSpec<D, M extends MessageCatalog> extends CommonStepSpec<D, M> {
+  /**
+   * The command that undoes the step, or `'none'` for a step with nothing to undo (read-only, such
+   * as a validation): it can still fail, so it comes before the pivot. Required, so a forgotten
+   * compensation is an error rather than a silent no-op.
+   */
+  compensate: CompensationSpec<D, M> | 'none';
   /**
    * When the step times out for good its outcome is unknown (the participant may have acted), so
-   * run this step's own compensation too, not only the earlier steps'. Needs `compensate`.
+   * run this step's own compensation too, not only the earlier steps'. Also on an operator cancel.
+   * Needs a compensation.
    */
   compensateOnTimeout?: boolean;
-  timeoutMs?: number;
-  /** Re-send with a new message id on timeout, up to maxAttempts; then the step fails (STEP_TIMEOUT). */
-  retry?: RetryPolicy;
-  /**
-   * Post-pivot step: re-sent on timeout and on a failure reply, forever, with the retry backoff.
-   * Such steps form the tail of the saga and have no compensation.
-   */
-  retryUntilSuccess?: boolean;
   /**
    * The event that starts the saga already carries this step's effect: the starter did it in the
    * transaction that wrote the event (e.g. the order is PAYMENT_PENDING when its start event is
    * written), so `start` does not send it, and it costs no round trip. Its compensation still runs
-   * on failure. Only leading steps; `invoke` stays, so an operator retry, or an instance started
-   * before the step became so, can still send it.
+   * on failure, which is why only compensable steps can be done at start, and only leading ones.
+   * `invoke` stays, so an operator retry, or an instance started before the step became so, can
+   * still send it.
    */
   doneAtStart?: boolean;
 }
+
+/**
+ * The go/no-go step: its failure compensates the steps before it; once it succeeds only retriable
+ * steps follow, so it has no compensation.
+ *
+ * @example
+ * .pivot('processPayment', { invoke, onReply: { PaymentCompleted: 'success', PaymentFailed: 'failure' },
+ *   onUnknownOutcome: { command: (d) => ({ participant: 'payment.commands', type: 'RefundPayment', payload: d }), onReply: 'PaymentRefunded' } })
+ */
+export interface PivotStepSpec<D, M extends MessageCatalog> extends CommonStepSpec<D, M> {
+  /**
+   * Sent when the pivot's outcome is unknown (its last attempt got no reply, or an operator
+   * canceled it), before the earlier steps are compensated: a reverse-if-applied command (e.g. a
+   * refund of a payment that may have been taken). Never sent after the pivot answered. Without
+   * it, a pivot of unknown outcome is taken as not done.
+   */
+  onUnknownOutcome?: CompensationSpec<D, M>;
+}
+
+/**
+ * A step after the pivot: re-sent on timeout and on a failure reply, forever, with the retry
+ * backoff (default {@link DEFAULT_RETRIABLE_RETRY}); it never fails the saga and is never undone.
+ *
+ * @example
+ * .retriable('confirmOrder', { invoke, onReply: { OrderPlaced: 'success' }, retry: { maxAttempts: 1, backoffMs: 1_000 } })
+ */
+export type RetriableStepSpec<D, M extends MessageCatalog> = CommonStepSpec<D, M>;
+
+/** Any kind's spec as the builder keeps it; the kind decides which options count. */
+type KindedStepSpec<D, M extends MessageCatalog> = CommonStepSpec<D, M> &
+  Partial<Pick<CompensableStepSpec<D, M>, 'compensate' | 'compensateOnTimeout' | 'doneAtStart'>> &
+  Pick<PivotStepSpec<D, M>, 'onUnknownOutcome'>;
 
 /** Saga-wide defaults for what steps leave out. */
 export interface SagaDefaults {
@@ -122,8 +183,8 @@ export interface SagaDefaults {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 1, backoffMs: 0 };
 export const DEFAULT_COMPENSATION_RETRY: RetryPolicy = { maxAttempts: 5, backoffMs: 1_000, maxBackoffMs: 30_000 };
-/** Backoff of a `retryUntilSuccess` step that has no retry policy of its own. */
-export const DEFAULT_RETRY_UNTIL_SUCCESS: RetryPolicy = { maxAttempts: 1, backoffMs: 1_000, maxBackoffMs: 30_000 };
+/** Backoff of a retriable step that has no retry policy of its own. */
+export const DEFAULT_RETRIABLE_RETRY: RetryPolicy = { maxAttempts: 1, backoffMs: 1_000, maxBackoffMs: 30_000 };
 const DEFAULT_MAX_BACKOFF_MS = 60_000;
 
 export interface ResolvedReplyRule {
@@ -143,22 +204,39 @@ export interface ResolvedCompensation<D> {
 export interface SagaStep<D> {
   readonly name: string;
   readonly index: number;
+  readonly kind: StepKind;
   readonly invoke: (data: D) => SagaCommand;
   readonly replies: ReadonlyMap<string, ResolvedReplyRule>;
+  /**
+   * How the step is undone: a compensable step's `compensate`, or a pivot's `onUnknownOutcome`
+   * (reached only when its outcome is unknown); null when there is nothing to undo.
+   */
   readonly compensation: ResolvedCompensation<D> | null;
+  /** An unknown outcome (last attempt timed out, operator cancel) undoes this step too, not only the earlier ones. */
   readonly compensateOnTimeout: boolean;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
-  readonly retryUntilSuccess: boolean;
   readonly doneAtStart: boolean;
 }
 
-/** A built, validated saga definition; immutable. */
-export interface SagaDefinition<D = unknown> {
+/** Type-only key that carries a definition's message catalogue (never set at run time). */
+declare const MESSAGES: unique symbol;
+
+/**
+ * A built, validated saga definition; immutable. `M` is the message catalogue its commands and
+ * replies were typed with, kept for the typed test DSL (`@saga/saga/testing`); leave it out where
+ * messages are untyped.
+ *
+ * @example
+ * const def: SagaDefinition<OrderData, ContractMessages> = placeOrderSaga();
+ * def.step('processPayment').kind === 'pivot';
+ */
+export interface SagaDefinition<D = unknown, M extends MessageCatalog = MessageCatalog> {
   readonly type: string;
   readonly steps: readonly SagaStep<D>[];
   /** The step called `name`; throws for an unknown name (a stored instance of another version). */
   step(name: string): SagaStep<D>;
+  readonly [MESSAGES]?: M;
 }
 
 /**
@@ -166,7 +244,7 @@ export interface SagaDefinition<D = unknown> {
  * and reply payloads (leave it out for untyped messages).
  *
  * @example
- * const def = defineSaga<{ orderId: string }>('Ping').step('ping', {
+ * const def = defineSaga<{ orderId: string }>('Ping').retriable('ping', {
  *   invoke: (d) => ({ participant: 'ping.commands', type: 'Ping', payload: d }),
  *   onReply: { Pong: 'success' },
  * }).build();
@@ -178,79 +256,94 @@ export function defineSaga<D, M extends MessageCatalog = Record<string, any>>(
   return new SagaBuilder<D, M>(type, defaults);
 }
 
-/** Collects steps; `build()` validates and freezes them. */
+/**
+ * Collects steps, each declared by its kind; `build()` validates and freezes them. `build()` throws
+ * one Error listing every problem, each naming its step: a compensable step without compensation
+ * or after the pivot, a pivot with a compensation, a second pivot, a retriable step before the
+ * pivot, an option the step's kind does not have, a `doneAtStart` step that is not leading.
+ */
 export class SagaBuilder<D, M extends MessageCatalog> {
-  private readonly specs: { name: string; spec: StepSpec<D, M> }[] = [];
+  private readonly specs: { name: string; kind: StepKind; spec: KindedStepSpec<D, M> }[] = [];
 
   constructor(
     private readonly type: string,
     private readonly defaults: SagaDefaults,
   ) {}
 
-  step(name: string, spec: StepSpec<D, M>): this {
-    this.specs.push({ name, spec });
-    return this;
+  /**
+   * A step that can be undone; comes before the pivot.
+   *
+   * @example
+   * .compensable('reserveStock', { invoke, onReply, compensate: { command, onReply: 'StockReleased' }, compensateOnTimeout: true })
+   */
+  compensable(name: string, spec: CompensableStepSpec<D, M>): this {
+    return this.add(name, 'compensable', spec);
   }
 
-  build(): SagaDefinition<D> {
+  /**
+   * The saga's one go/no-go step: no compensation; after it only retriable steps.
+   *
+   * @example
+   * .pivot('processPayment', { invoke, onReply: { PaymentCompleted: 'success', PaymentFailed: 'failure' } })
+   */
+  pivot(name: string, spec: PivotStepSpec<D, M>): this {
+    return this.add(name, 'pivot', spec);
+  }
+
+  /**
+   * A step after the pivot, re-sent until it succeeds.
+   *
+   * @example
+   * .retriable('confirmOrder', { invoke, onReply: { OrderPlaced: 'success' } })
+   */
+  retriable(name: string, spec: RetriableStepSpec<D, M>): this {
+    return this.add(name, 'retriable', spec);
+  }
+
+  build(): SagaDefinition<D, M> {
     const problems: string[] = [];
     if (!this.type) problems.push('the saga needs a type');
     if (this.specs.length === 0) problems.push('a saga needs at least one step');
     const seen = new Set<string>();
-    let retriableTail = false;
     let leading = true;
-    const steps = this.specs.map(({ name, spec }, index): SagaStep<D> => {
-      const where = `step ${name || `#${index + 1}`}`;
-      if (!name) problems.push(`${where}: a step needs a name`);
-      if (seen.has(name)) problems.push(`${where}: step names must be unique`);
+    const where = (name: string, index: number) => `step ${name || `#${index + 1}`}`;
+    problems.push(...kindOrderProblems(this.specs.map(({ name, kind }, index) => ({ name, kind, where: where(name, index) }))));
+    const steps = this.specs.map(({ name, kind, spec }, index): SagaStep<D> => {
+      const at = where(name, index);
+      if (!name) problems.push(`${at}: a step needs a name`);
+      if (seen.has(name)) problems.push(`${at}: step names must be unique`);
       seen.add(name);
+      problems.push(...kindOptionProblems(at, kind, spec));
       const replies = new Map<string, ResolvedReplyRule>();
       for (const [type, rule] of Object.entries(spec.onReply) as [string, ReplyOutcome | ReplyRule<D, unknown>][]) {
         if (rule === undefined) continue;
         replies.set(type, typeof rule === 'string' ? { outcome: rule } : rule);
       }
-      if (![...replies.values()].some((r) => r.outcome === 'success')) problems.push(`${where}: needs a success reply`);
-      const retryUntilSuccess = spec.retryUntilSuccess === true;
-      if (retryUntilSuccess) {
-        retriableTail = true;
-        if (spec.compensate) problems.push(`${where}: a retryUntilSuccess step cannot have a compensation`);
-      } else if (retriableTail) {
-        problems.push(`${where}: only retryUntilSuccess steps may follow a retryUntilSuccess step`);
+      if (![...replies.values()].some((r) => r.outcome === 'success')) problems.push(`${at}: needs a success reply`);
+      if (kind === 'compensable' && !spec.compensate) {
+        problems.push(`${at}: a compensable step needs compensate ('none' if it has nothing to undo; one that cannot be undone is the pivot or retriable)`);
       }
-      if (spec.compensateOnTimeout && !spec.compensate) problems.push(`${where}: compensateOnTimeout needs compensate`);
-      if (spec.doneAtStart && !leading) problems.push(`${where}: only the leading steps can be doneAtStart`);
-      if (spec.doneAtStart && retryUntilSuccess) problems.push(`${where}: a retryUntilSuccess step cannot be doneAtStart`);
-      leading &&= spec.doneAtStart === true;
+      if (spec.compensateOnTimeout && spec.compensate === 'none') problems.push(`${at}: compensateOnTimeout needs a compensation`);
+      const doneAtStart = kind === 'compensable' && spec.doneAtStart === true;
+      if (doneAtStart && !leading) problems.push(`${at}: only the leading steps can be doneAtStart`);
+      leading &&= doneAtStart;
       const timeoutMs = spec.timeoutMs ?? this.defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const retry =
-        spec.retry ?? (retryUntilSuccess ? DEFAULT_RETRY_UNTIL_SUCCESS : (this.defaults.retry ?? DEFAULT_RETRY));
-      checkTimeout(problems, where, timeoutMs);
-      checkRetry(problems, where, retry);
-      let compensation: ResolvedCompensation<D> | null = null;
-      if (spec.compensate) {
-        const c = spec.compensate;
-        const types = typeof c.onReply === 'string' ? [c.onReply] : [...(c.onReply as readonly string[])];
-        if (types.length === 0) problems.push(`${where}: the compensation needs a reply type`);
-        compensation = {
-          command: c.command as (data: D, failure: SagaFailure) => SagaCommand,
-          replies: new Set(types),
-          timeoutMs: c.timeoutMs ?? timeoutMs,
-          retry: c.retry ?? this.defaults.compensationRetry ?? DEFAULT_COMPENSATION_RETRY,
-        };
-        checkTimeout(problems, `${where} compensation`, compensation.timeoutMs);
-        checkRetry(problems, `${where} compensation`, compensation.retry);
-      }
+      const retry = spec.retry ?? (kind === 'retriable' ? DEFAULT_RETRIABLE_RETRY : (this.defaults.retry ?? DEFAULT_RETRY));
+      checkTimeout(problems, at, timeoutMs);
+      checkRetry(problems, at, retry);
+      const undo = kind === 'compensable' ? spec.compensate : kind === 'pivot' ? spec.onUnknownOutcome : undefined;
+      const compensation = undo && undo !== 'none' ? this.resolveCompensation(problems, at, undo, timeoutMs) : null;
       return Object.freeze({
         name,
         index,
+        kind,
         invoke: spec.invoke as (data: D) => SagaCommand,
         replies,
         compensation,
-        compensateOnTimeout: spec.compensateOnTimeout === true,
+        compensateOnTimeout: kind === 'compensable' ? spec.compensateOnTimeout === true : compensation !== null,
         timeoutMs,
         retry,
-        retryUntilSuccess,
-        doneAtStart: spec.doneAtStart === true,
+        doneAtStart,
       });
     });
     if (steps.length > 0 && steps.every((s) => s.doneAtStart)) problems.push('a saga needs a step that is not doneAtStart');
@@ -266,6 +359,30 @@ export class SagaBuilder<D, M extends MessageCatalog> {
         return found;
       },
     });
+  }
+
+  private add(name: string, kind: StepKind, spec: KindedStepSpec<D, M>): this {
+    this.specs.push({ name, kind, spec });
+    return this;
+  }
+
+  private resolveCompensation(
+    problems: string[],
+    at: string,
+    c: CompensationSpec<D, M>,
+    stepTimeoutMs: number,
+  ): ResolvedCompensation<D> {
+    const types = typeof c.onReply === 'string' ? [c.onReply] : [...(c.onReply as readonly string[])];
+    if (types.length === 0) problems.push(`${at}: the compensation needs a reply type`);
+    const compensation = {
+      command: c.command as (data: D, failure: SagaFailure) => SagaCommand,
+      replies: new Set(types),
+      timeoutMs: c.timeoutMs ?? stepTimeoutMs,
+      retry: c.retry ?? this.defaults.compensationRetry ?? DEFAULT_COMPENSATION_RETRY,
+    };
+    checkTimeout(problems, `${at} compensation`, compensation.timeoutMs);
+    checkRetry(problems, `${at} compensation`, compensation.retry);
+    return compensation;
   }
 }
 

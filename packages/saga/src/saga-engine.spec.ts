@@ -4,24 +4,24 @@ import { InMemorySagaStore, type InMemorySagaTx } from './in-memory/in-memory-sa
 import { sequentialIds } from './ports/id-generator';
 import { SagaConflictError } from './ports/saga-store';
 import { SagaEngine, type SagaEvent } from './saga-engine';
-import { FIXTURE_TIMEOUT_MS, placeOrderFixture, type FixtureData } from './testing/place-order-fixture.saga';
+import { TRIP_TIMEOUT_MS, bookTrip, type TripData } from './fixtures/book-trip.saga';
 
 function setup() {
   const store = new InMemorySagaStore();
   let now = new Date('2026-01-01T00:00:00Z');
   const clock = { now: () => now };
-  const engine = new SagaEngine<InMemorySagaTx>({ store, definitions: [placeOrderFixture], clock, ids: sequentialIds('m') });
+  const engine = new SagaEngine<InMemorySagaTx>({ store, definitions: [bookTrip], clock, ids: sequentialIds('m') });
   const run = (events: SagaEvent[]) => store.transaction((tx) => engine.apply(tx, events));
   const advance = (ms: number) => (now = new Date(now.getTime() + ms));
   return { store, engine, run, advance };
 }
 
-const data = (orderId: string): FixtureData => ({ orderId, customerId: 'CUS_0001', amountCents: 1000 });
-const startEvent = (id: string): SagaEvent => ({ kind: 'start', sagaType: 'PlaceOrderFixture', sagaId: id, data: data(id) });
+const data = (tripId: string): TripData => ({ tripId, travelerId: 'TRV_0001', amountCents: 1000 });
+const startEvent = (id: string): SagaEvent => ({ kind: 'start', sagaType: 'BookTrip', sagaId: id, data: data(id) });
 const reply = (sagaId: string, type: string, causationId: string): SagaEvent => ({
   kind: 'reply',
   sagaId,
-  reply: { type, causationId, payload: { orderId: sagaId } },
+  reply: { type, causationId, payload: { tripId: sagaId } },
 });
 
 describe('SagaEngine (runner over the in-memory store)', () => {
@@ -30,7 +30,7 @@ describe('SagaEngine (runner over the in-memory store)', () => {
     const outcomes = await run([startEvent('o-1'), startEvent('o-2')]);
     assert.deepEqual(
       outcomes.map((o) => o.commands.map((c) => `${c.sagaId}:${c.type}`)),
-      [['o-1:MarkOrderPaymentPending'], ['o-2:MarkOrderPaymentPending']],
+      [['o-1:OpenBooking'], ['o-2:OpenBooking']],
     );
     assert.equal(store.get('o-1')?.status, 'RUNNING');
     assert.deepEqual(store.history('o-2').map((h) => h.event), ['STARTED', 'COMMAND_SENT']);
@@ -39,10 +39,10 @@ describe('SagaEngine (runner over the in-memory store)', () => {
   it('applies several events of one saga in one batch in order, writing one new version', async () => {
     const { store, run } = setup();
     const [started] = await run([startEvent('o-1')]);
-    const markId = started.commands[0].messageId;
+    const openId = started.commands[0].messageId;
     // the reply, then a duplicate of it, in the same batch
-    const outcomes = await run([reply('o-1', 'OrderPaymentPendingMarked', markId), reply('o-1', 'OrderPaymentPendingMarked', markId)]);
-    assert.equal(outcomes[0].commands[0].type, 'ReserveStock');
+    const outcomes = await run([reply('o-1', 'BookingOpened', openId), reply('o-1', 'BookingOpened', openId)]);
+    assert.equal(outcomes[0].commands[0].type, 'ReserveHotel');
     assert.match(outcomes[1].ignored ?? '', /late or duplicate/);
     assert.equal(store.get('o-1')?.version, 2);
     assert.equal(store.history('o-1').length, store.get('o-1')?.historySize);
@@ -51,7 +51,7 @@ describe('SagaEngine (runner over the in-memory store)', () => {
   it('ignores a second start of an existing saga and replies for unknown sagas', async () => {
     const { store, run } = setup();
     await run([startEvent('o-1')]);
-    const [again, unknown] = await run([startEvent('o-1'), reply('nope', 'StockReserved', 'x')]);
+    const [again, unknown] = await run([startEvent('o-1'), reply('nope', 'HotelReserved', 'x')]);
     assert.match(again.ignored ?? '', /already exists/);
     assert.equal(unknown.instance, null);
     assert.match(unknown.ignored ?? '', /unknown saga/);
@@ -61,7 +61,7 @@ describe('SagaEngine (runner over the in-memory store)', () => {
   it('fires due timers only, and re-sends', async () => {
     const { store, engine, run, advance } = setup();
     await run([startEvent('o-1')]);
-    advance(FIXTURE_TIMEOUT_MS - 1);
+    advance(TRIP_TIMEOUT_MS - 1);
     await run([startEvent('o-2')]);
     advance(1);
     const fired = await store.transaction((tx) => engine.fireDueTimers(tx, 10));
@@ -69,18 +69,18 @@ describe('SagaEngine (runner over the in-memory store)', () => {
     assert.equal(store.get('o-1')?.deadlineKind, 'RESEND');
     advance(200);
     const resent = await store.transaction((tx) => engine.fireDueTimers(tx, 10));
-    assert.deepEqual(resent.map((o) => o.commands.map((c) => c.type)), [['MarkOrderPaymentPending']]);
+    assert.deepEqual(resent.map((o) => o.commands.map((c) => c.type)), [['OpenBooking']]);
     assert.equal(store.get('o-1')?.attempt, 2);
   });
 
   it('the operator retry event resumes a COMPENSATION_FAILED saga and is refused otherwise', async () => {
     const { store, engine, run, advance } = setup();
     const [s] = await run([startEvent('o-1')]);
-    const [r] = await run([reply('o-1', 'OrderPaymentPendingMarked', s.commands[0].messageId)]);
+    const [r] = await run([reply('o-1', 'BookingOpened', s.commands[0].messageId)]);
     const [f] = await run([
-      { kind: 'reply', sagaId: 'o-1', reply: { type: 'StockReservationFailed', causationId: r.commands[0].messageId, payload: { code: 'OUT_OF_STOCK', reason: 'P001 is not available' } } },
+      { kind: 'reply', sagaId: 'o-1', reply: { type: 'HotelReservationFailed', causationId: r.commands[0].messageId, payload: { code: 'NO_ROOMS', reason: 'no room left' } } },
     ]);
-    assert.equal(f.commands[0].type, 'FailOrder');
+    assert.equal(f.commands[0].type, 'CancelBooking');
     const [refused] = await run([{ kind: 'retryCompensation', sagaId: 'o-1' }]);
     assert.match(refused.ignored ?? '', /only COMPENSATION_FAILED/);
     for (let n = 0; n < 5; n++) {
@@ -89,7 +89,7 @@ describe('SagaEngine (runner over the in-memory store)', () => {
     }
     assert.equal(store.get('o-1')?.status, 'COMPENSATION_FAILED');
     const [retried] = await run([{ kind: 'retryCompensation', sagaId: 'o-1' }]);
-    assert.deepEqual(retried.commands.map((c) => c.payload), [{ orderId: 'o-1', code: 'OUT_OF_STOCK', reason: 'P001 is not available' }]);
+    assert.deepEqual(retried.commands.map((c) => c.payload), [{ tripId: 'o-1', code: 'NO_ROOMS', reason: 'no room left' }]);
     assert.equal(store.get('o-1')?.status, 'COMPENSATING');
   });
 

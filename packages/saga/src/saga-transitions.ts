@@ -96,7 +96,7 @@ export function onReply<D>(
       const next = def.steps[step.index + 1];
       if (next) t.sendStep(next, 1, false);
       else t.finish('COMPLETED');
-    } else if (step.retryUntilSuccess) {
+    } else if (step.kind === 'retriable') {
       t.retryLater(step.retry, () => t.sendStep(step, t.s.attempt + 1, true));
     } else {
       const f = rule.failure ? rule.failure(reply.payload) : failureOf(reply);
@@ -138,7 +138,7 @@ export function onTimeout<D>(def: SagaDefinition<D>, instance: SagaInstance<D>, 
     resend();
   } else if (!compensating) {
     t.log('TIMEOUT', step.name, { attempt: instance.attempt, timeoutMs: step.timeoutMs });
-    if (step.retryUntilSuccess || instance.attempt < step.retry.maxAttempts) {
+    if (step.kind === 'retriable' || instance.attempt < step.retry.maxAttempts) {
       t.retryLater(step.retry, resend);
     } else {
       const reason = `${step.name} got no reply within ${step.timeoutMs} ms (${instance.attempt} attempt${instance.attempt === 1 ? '' : 's'})`;
@@ -208,9 +208,9 @@ export function retryStep<D>(def: SagaDefinition<D>, instance: SagaInstance<D>, 
 /**
  * Operator cancel of a saga in flight: the current step fails with {@link CANCELED_BY_OPERATOR} and
  * the saga compensates exactly as after a timeout (a step whose outcome is unknown and that is marked
- * `compensateOnTimeout` is compensated too; late replies to it are ignored). Refused once the saga is
- * past its pivot (a `retryUntilSuccess` step: the payment is taken and the saga must complete) and
- * for a saga that is not RUNNING.
+ * `compensateOnTimeout`, or a pivot with `onUnknownOutcome`, is undone too; late replies to it are
+ * ignored). Refused once the saga is past its pivot (at a retriable step: the pivot succeeded and the
+ * saga must complete) and for a saga that is not RUNNING.
  *
  * @example
  * const r = cancel(def, instance, { now, ids }, 'customer called');
@@ -221,7 +221,7 @@ export function cancel<D>(def: SagaDefinition<D>, instance: SagaInstance<D>, ctx
     return ignore(instance, `saga ${instance.id} is ${instance.status}; only a RUNNING saga can be canceled`);
   }
   const step = def.step(instance.currentStep);
-  if (step.retryUntilSuccess) {
+  if (step.kind === 'retriable') {
     return ignore(instance, `saga ${instance.id} is past its pivot (step ${step.name}): it can only complete`);
   }
   const t = new Transition(def, instance, ctx);
@@ -344,7 +344,7 @@ class Transition<D> {
   private await(step: SagaStep<D>, attempt: number, id: string, keepPending: boolean, timeoutMs: number): void {
     this.s.currentStep = step.name;
     this.s.attempt = attempt;
-    // Bounded: a retryUntilSuccess step may be re-sent for hours; very old attempts' replies may be dropped.
+    // Bounded: a retriable step may be re-sent for hours; very old attempts' replies may be dropped.
     this.s.pendingCommandIds = keepPending ? [...this.s.pendingCommandIds, id].slice(-MAX_PENDING_IDS) : [id];
     this.s.deadlineAt = new Date(this.ctx.now.getTime() + timeoutMs);
     this.s.deadlineKind = 'REPLY';

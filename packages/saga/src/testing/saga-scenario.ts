@@ -1,35 +1,50 @@
 import assert from 'node:assert/strict';
-import type { SagaDefinition, SagaFailure } from '../saga-definition';
+import type { MessageCatalog, SagaDefinition, SagaFailure } from '../saga-definition';
 import type { HistoryEntry, HistoryEvent, OutgoingCommand, SagaInstance, SagaStatus, TransitionResult } from '../saga-instance';
 import { cancel, onReply, onTimeout, retryCompensation, retryStep, start } from '../saga-transitions';
 import { sequentialIds, type IdGenerator } from '../ports/id-generator';
 
-/** A command as a test expects it; leave out what does not matter. */
-export interface ExpectedCommand {
-  participant?: string;
-  type: string;
-  payload?: unknown;
-}
+/**
+ * A command as a test expects it; leave out what does not matter. Typed by the saga's message
+ * catalogue `M`: `type` must be one of its messages and `payload` that message's payload.
+ *
+ * @example
+ * const pay: ExpectedCommand<ContractMessages> = { participant: 'payment.commands', type: 'ProcessPayment' };
+ */
+export type ExpectedCommand<M extends MessageCatalog = MessageCatalog> = {
+  [K in keyof M & string]: { participant?: string; type: K; payload?: M[K] };
+}[keyof M & string];
 
 /**
  * Saga unit tests that read like the saga (eventuate-tram-sagas' `SagaUnitTestSupport`): given a
  * definition, when a reply / timeout / operator action, expect commands and state. Drives the pure
- * transitions only; time moves only when a test says so.
+ * transitions only; time moves only when a test says so. Reply and command types and payloads are
+ * checked at compile time against the definition's message catalogue (`SagaDefinition<D, M>`): a
+ * misspelled reply or a wrong payload field does not compile.
  *
  * @example
- * givenSaga(placeOrder).startedWith(data)
- *   .expectCommand({ participant: 'order.commands', type: 'MarkOrderPaymentPending', payload: { orderId } })
- *   .whenReply('OrderPaymentPendingMarked', { orderId })
- *   .expectCommand({ type: 'ReserveStock' });
+ * import { givenSaga } from '@saga/saga/testing';
+ * givenSaga(placeOrderSaga()).startedWith(data)
+ *   .expectCommand({ participant: 'inventory.commands', type: 'ReserveStock' })
+ *   .whenReply('StockReserved', { orderId })
+ *   .expectCommand({ type: 'ProcessPayment' });
  */
-export function givenSaga<D>(
-  def: SagaDefinition<D>,
+export function givenSaga<D, M extends MessageCatalog>(
+  def: SagaDefinition<D, M>,
   o: { sagaId?: string; now?: Date; ids?: IdGenerator } = {},
-): SagaScenario<D> {
+): SagaScenario<D, M> {
   return new SagaScenario(def, o.sagaId ?? 'saga-1', o.now ?? new Date('2026-01-01T00:00:00.000Z'), o.ids ?? sequentialIds('cmd'));
 }
 
-export class SagaScenario<D> {
+/**
+ * One saga under test, built by {@link givenSaga}; every `when…` applies one transition, every
+ * `expect…` asserts on the last one (or on the instance) and returns the scenario to chain on.
+ *
+ * @example
+ * const saga: SagaScenario<PlaceOrderData, ContractMessages> = givenSaga(placeOrderSaga()).startedWith(data);
+ * saga.whenReply('StockReserved', { orderId }).expectCommand({ type: 'ProcessPayment' });
+ */
+export class SagaScenario<D, M extends MessageCatalog = MessageCatalog> {
   private current: SagaInstance<D> | null = null;
   private lastResult: TransitionResult<D> | null = null;
   /** Every command sent so far, in order. */
@@ -38,7 +53,7 @@ export class SagaScenario<D> {
   readonly history: HistoryEntry[] = [];
 
   constructor(
-    readonly def: SagaDefinition<D>,
+    readonly def: SagaDefinition<D, M>,
     readonly sagaId: string,
     public now: Date,
     private readonly ids: IdGenerator,
@@ -65,8 +80,8 @@ export class SagaScenario<D> {
     return this.record(start(this.def, { sagaId: this.sagaId, data, now: this.now, ids: this.ids }));
   }
 
-  /** A reply to `to` (a message id; default: the last command sent). */
-  whenReply(type: string, payload: unknown, o: { to?: string; messageId?: string } = {}): this {
+  /** A reply of a catalogue message type with its payload, to `to` (a message id; default: the last command sent). */
+  whenReply<K extends keyof M & string>(type: K, payload: M[K], o: { to?: string; messageId?: string } = {}): this {
     const causationId = o.to ?? this.lastCommand.messageId;
     const reply = { type, causationId, payload, messageId: o.messageId ?? `reply-to-${causationId}` };
     return this.record(onReply(this.def, this.instance, reply, { now: this.now, ids: this.ids }));
@@ -102,7 +117,7 @@ export class SagaScenario<D> {
   }
 
   /** The last transition sent exactly these commands, in this order. */
-  expectCommands(...expected: ExpectedCommand[]): this {
+  expectCommands(...expected: ExpectedCommand<M>[]): this {
     assert.ok(!this.last.ignored, `the last event was ignored: ${this.last.ignored}`);
     const got = this.last.commands;
     assert.deepEqual(
@@ -119,7 +134,7 @@ export class SagaScenario<D> {
     return this;
   }
 
-  expectCommand(expected: ExpectedCommand): this {
+  expectCommand(expected: ExpectedCommand<M>): this {
     return this.expectCommands(expected);
   }
 
