@@ -290,8 +290,13 @@ describe('gateway (e2e, in front of every service)', () => {
       assert.equal((await bearer(clients.demo.operator.token).get(`${base.required}/api/sagas`)).status, 401);
     });
 
-    it('does not start in required mode without a configured operator', () => {
-      const env = { ...process.env, AUTH_MODE: 'required', JWT_SECRET, PORT: '0', AUTH_USERS: authUsers([{ username: A, password: PASSWORDS[A], role: 'customer' }]) };
+    it('does not start in required mode without a configured operator (the account made by npm run hash-password)', () => {
+      const hashed = spawnSync(process.execPath, [join(REPO_ROOT, 'tools/auth/hash-password.ts'), '--username', A, '--role', 'customer'], { input: PASSWORDS[A], encoding: 'utf8', timeout: 30_000 });
+      assert.equal(hashed.status, 0, hashed.stderr);
+      const account = JSON.parse(hashed.stdout) as { username: string; role: string; passwordHash: string };
+      assert.deepEqual([account.username, account.role], [A, 'customer']);
+      assert.match(account.passwordHash, /^scrypt\$/);
+      const env = { ...process.env, AUTH_MODE: 'required', JWT_SECRET, PORT: '0', AUTH_USERS: JSON.stringify([account]) };
       const run = spawnSync(process.execPath, [join(REPO_ROOT, 'apps/gateway/dist/main.js')], { env, encoding: 'utf8', timeout: 30_000 });
       assert.notEqual(run.status, 0, 'the gateway exits');
       assert.match(`${run.stdout}${run.stderr}`, /AUTH_USERS needs at least one account with role "operator"/);

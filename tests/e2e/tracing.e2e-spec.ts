@@ -89,10 +89,15 @@ describe('tracing and correlated logs (e2e, OTLP export)', () => {
     const reserve = trace.find((s) => s.service === 'inventory' && s.name === 'process ReserveStock');
     assert.ok(reserve, trace.map((s) => `${s.service} ${s.name}`).join(', '));
     assert.equal(byId.get(reserve.parentSpanId)?.service, 'orchestrator');
-    // The wallet's debit is a child of the payment service's handling of ProcessPayment.
-    const debit = trace.find((s) => s.service === 'wallet');
-    assert.ok(debit);
+    // The wallet's debit is a child of the payment service's handling of ProcessPayment; the order
+    // service's check that the customer exists, a child of its POST /orders.
+    const walletSpans = trace.filter((s) => s.service === 'wallet');
+    const debit = walletSpans.find((s) => s.name.includes('/internal/debits'));
+    assert.ok(debit, walletSpans.map((s) => s.name).join(', '));
     assert.equal(byId.get(debit.parentSpanId)?.name, 'process ProcessPayment');
+    const customerCheck = walletSpans.find((s) => s.name.startsWith('GET /api/wallets'));
+    assert.ok(customerCheck, walletSpans.map((s) => s.name).join(', '));
+    assert.equal(`${byId.get(customerCheck.parentSpanId)?.service} ${byId.get(customerCheck.parentSpanId)?.name}`, 'order POST /orders');
 
     // Logs: the gateway's request id is the saga's correlation id; every service wrote a line with
     // it and the trace id (a request line, or a 'message handled' line of the saga's messages).
