@@ -119,8 +119,12 @@ export interface Stack {
    * (`code 0`, `signal SIGKILL`...; undefined when it was not running). After 10 s it gets SIGKILL.
    */
   stopService(name: string, signal?: NodeJS.Signals): Promise<string | undefined>;
-  /** (Re)starts one service and resolves once its GET /health answers 200. */
-  startService(name: string): Promise<void>;
+  /**
+   * (Re)starts one service and resolves once its GET /health answers 200. `env` is set on top of
+   * the service's env from this start on (restarts by the supervisor included); it takes effect
+   * only when the service is not running (stop it first).
+   */
+  startService(name: string, env?: Record<string, string>): Promise<void>;
   /** SIGTERM every service (bounded, then SIGKILL), then stop the Kafka this stack started. */
   stop(): Promise<void>;
 }
@@ -439,9 +443,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     brokers,
     url: (name) => stateOf(name).url,
     stopService: (name, signal = 'SIGTERM') => stopOne(stateOf(name), signal),
-    startService: async (name) => {
+    startService: async (name, env) => {
       const s = stateOf(name);
       if (stopping) throw new Error('the stack is stopping');
+      if (env) s.env = { ...s.env, ...env };
       if (!isRunning(s.child)) {
         s.wanted = true;
         s.failures = 0;

@@ -6,7 +6,8 @@ import { planStockBatch, type StockCommand } from './stock.planner';
 import { StockRepository } from './stock.repository';
 
 /**
- * The inventory's part of the saga (inventory.commands): ReserveStock, ReleaseStock, CommitStock.
+ * The inventory's part of the saga (inventory.commands): ReserveStock, ReleaseStock, CommitStock,
+ * and CheckStock (place-order saga v2).
  * A batch is decided in memory and written with a handful of statements; the replies go to the
  * outbox in the same transaction (the consumer does that with what this returns).
  */
@@ -26,7 +27,7 @@ export class StockCommandsHandler {
 
     const reservations = await this.repo.lockReservations(tx, work.map((w) => w.command.orderId));
     const productIds = new Set<string>();
-    for (const { command } of work) if (command.type === 'ReserveStock') for (const i of command.items) productIds.add(i.productId);
+    for (const { command } of work) if (command.type === 'ReserveStock' || command.type === 'CheckStock') for (const i of command.items) productIds.add(i.productId);
     for (const r of reservations.values()) for (const i of r.items) productIds.add(i.productId);
     const stock = await this.repo.lockStock(tx, [...productIds].sort());
 
@@ -40,8 +41,8 @@ export class StockCommandsHandler {
       const orderId = command.orderId;
       if (outcome.reply === null) {
         this.logger.error({ orderId, messageId: message.envelope.id }, outcome.problem);
-      } else if (outcome.reply === 'StockReservationFailed') {
-        out.push(reply(message.envelope, 'StockReservationFailed', { orderId, code: outcome.code, reason: outcome.reason }));
+      } else if (outcome.reply === 'StockReservationFailed' || outcome.reply === 'StockUnavailable') {
+        out.push(reply(message.envelope, outcome.reply, { orderId, code: outcome.code, reason: outcome.reason }));
       } else {
         out.push(reply(message.envelope, outcome.reply, { orderId }));
       }
@@ -61,6 +62,10 @@ function toCommand(m: IncomingMessage): StockCommand | undefined {
       return { type, orderId: parsePayload('ReleaseStock', payload).orderId };
     case 'CommitStock':
       return { type, orderId: parsePayload('CommitStock', payload).orderId };
+    case 'CheckStock': {
+      const p = parsePayload('CheckStock', payload);
+      return { type, orderId: p.orderId, items: p.items };
+    }
     default:
       return undefined;
   }

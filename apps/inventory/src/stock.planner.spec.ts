@@ -105,4 +105,23 @@ describe('planStockBatch', () => {
     assert.deepEqual(plan.deltas, []);
     assert.deepEqual(plan.reservations, []);
   });
+
+  it('CheckStock (saga v2) reads availability and changes nothing', () => {
+    const plan = planStockBatch(
+      [
+        { type: 'CheckStock', orderId: 'O1', items: [{ productId: 'P001', quantity: 1 }] },
+        { type: 'CheckStock', orderId: 'O2', items: [{ productId: 'P001', quantity: 2 }] },
+        { type: 'CheckStock', orderId: 'O3', items: [{ productId: 'NOPE', quantity: 1 }] },
+      ],
+      none,
+      stock,
+    );
+    assert.deepEqual(plan.outcomes, [
+      { reply: 'StockAvailable' },
+      { reply: 'StockUnavailable', code: 'OUT_OF_STOCK', reason: 'P001 is not available' },
+      { reply: 'StockUnavailable', code: 'UNKNOWN_PRODUCT', reason: 'NOPE does not exist' },
+    ]);
+    assert.deepEqual(plan.deltas, []);
+    assert.deepEqual(plan.reservations, []);
+  });
 });

@@ -8,7 +8,8 @@ export interface StockLine {
 export type StockCommand =
   | { type: 'ReserveStock'; orderId: string; items: readonly StockLine[] }
   | { type: 'ReleaseStock'; orderId: string }
-  | { type: 'CommitStock'; orderId: string };
+  | { type: 'CommitStock'; orderId: string }
+  | { type: 'CheckStock'; orderId: string; items: readonly StockLine[] };
 
 export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'COMMITTED' | 'REJECTED';
 
@@ -30,7 +31,8 @@ export interface StockLevel {
 /** What to answer for one command; `reply: null` means no reply (a saga bug, logged with `problem`). */
 export type StockOutcome =
   | { reply: 'StockReserved' | 'StockReleased' | 'StockCommitted' }
-  | { reply: 'StockReservationFailed'; code: ErrorCode; reason: string }
+  | { reply: 'StockReservationFailed' | 'StockUnavailable'; code: ErrorCode; reason: string }
+  | { reply: 'StockAvailable' }
   | { reply: null; problem: string };
 
 export interface StockPlan {
@@ -79,14 +81,16 @@ export function planStockBatch(
   const outcomes = commands.map((cmd): StockOutcome => {
     const existing = reservationOf(cmd.orderId);
     switch (cmd.type) {
+      case 'CheckStock': {
+        // Read-only (saga v2's check before the reservation): holds nothing, changes nothing.
+        if (existing?.status === 'RESERVED' || existing?.status === 'COMMITTED') return { reply: 'StockAvailable' };
+        const failure = shortage(mergeLines(cmd.items), levelOf);
+        return failure ? { reply: 'StockUnavailable', ...failure } : { reply: 'StockAvailable' };
+      }
       case 'ReserveStock': {
         if (existing) return recordedReservation(existing);
         const items = mergeLines(cmd.items);
-        const missing = items.find((i) => !levelOf(i.productId));
-        const short = items.find((i) => (levelOf(i.productId)?.available ?? 0) < i.quantity);
-        let failure: { code: ErrorCode; reason: string } | undefined;
-        if (missing) failure = { code: ErrorCode.UnknownProduct, reason: `${missing.productId} does not exist` };
-        else if (short) failure = { code: ErrorCode.OutOfStock, reason: `${short.productId} is not available` };
+        const failure = shortage(items, levelOf);
         if (failure) {
           reservations.set(cmd.orderId, { orderId: cmd.orderId, status: 'REJECTED', items, failureCode: failure.code, failureReason: failure.reason });
           return { reply: 'StockReservationFailed', ...failure };
@@ -143,6 +147,15 @@ export function planStockBatch(
     if (d.available !== 0 || d.reserved !== 0 || d.sold !== 0) deltas.push(d);
   }
   return { outcomes, reservations: [...reservations.values()], deltas };
+}
+
+/** Why `items` cannot be had from the current levels: an unknown product, or too little available. */
+function shortage(items: readonly StockLine[], levelOf: (id: string) => StockLevel | undefined): { code: ErrorCode; reason: string } | undefined {
+  const missing = items.find((i) => !levelOf(i.productId));
+  if (missing) return { code: ErrorCode.UnknownProduct, reason: `${missing.productId} does not exist` };
+  const short = items.find((i) => (levelOf(i.productId)?.available ?? 0) < i.quantity);
+  if (short) return { code: ErrorCode.OutOfStock, reason: `${short.productId} is not available` };
+  return undefined;
 }
 
 function recordedReservation(r: Reservation): StockOutcome {

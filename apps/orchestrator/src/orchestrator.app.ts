@@ -10,10 +10,13 @@ import type { OrchestratorEnv } from './orchestrator.config';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
 import { OrchestratorModule } from './orchestrator.module';
 import { placeOrderSaga } from './place-order.saga';
+import { ParkedEventsReplayer } from './parked-events.replayer';
+import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { PgSagaStore } from './postgres/pg-saga.store';
 import { SagaQueryRepository } from './postgres/saga-query.repository';
 import { SagaMessagesHandler } from './saga-messages.handler';
 import { SagaTimerPoller } from './saga-timer.poller';
+import { reportMissingVersions } from './saga.metrics';
 import { SagasService } from './sagas.service';
 
 export const SERVICE = 'orchestrator';
@@ -39,20 +42,22 @@ export interface RunningOrchestrator {
  * the service: main.ts (pg + Kafka) and the embedded runner (PGlite + in-process log) use it.
  */
 export async function startOrchestrator({ env, logger, db, broker }: OrchestratorDeps): Promise<RunningOrchestrator> {
+  const timings = {
+    stepTimeoutMs: env.STEP_TIMEOUT_MS,
+    paymentTimeoutMs: env.PAYMENT_TIMEOUT_MS,
+    maxAttempts: env.STEP_MAX_ATTEMPTS,
+    backoffMs: env.RETRY_BACKOFF_MS,
+    compensationMaxAttempts: env.COMPENSATION_MAX_ATTEMPTS,
+  };
   const engine = new SagaEngine<Queryable>({
     store: new PgSagaStore(),
-    definitions: [
-      placeOrderSaga({
-        stepTimeoutMs: env.STEP_TIMEOUT_MS,
-        paymentTimeoutMs: env.PAYMENT_TIMEOUT_MS,
-        maxAttempts: env.STEP_MAX_ATTEMPTS,
-        backoffMs: env.RETRY_BACKOFF_MS,
-        compensationMaxAttempts: env.COMPENSATION_MAX_ATTEMPTS,
-      }),
-    ],
+    // every configured version: new sagas start on the highest, each saga runs on its own
+    definitions: env.PLACE_ORDER_SAGA_VERSIONS.map((version) => placeOrderSaga(timings, version)),
     clock: SYSTEM_CLOCK,
     ids: { newId: v7 },
   });
+  logger.info({ sagas: engine.registered() }, 'saga definitions registered');
+  const parked = new ParkedEventsRepository();
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: env.ORDER_EVENTS_TOPIC, replies: env.REPLIES_TOPIC });
   return startMessagingService({
     service: SERVICE,
@@ -64,7 +69,13 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
     migrations: [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS],
     build: (relay) => {
       const timers = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: env.TIMER_POLL_MS, batchSize: env.TIMER_BATCH_SIZE });
-      const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
+      const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db), parked);
+      const replayer = new ParkedEventsReplayer({ db, engine, parked, relay, logger, intervalMs: env.PARKED_EVENTS_POLL_MS });
+      let unregisterGauge = (): void => undefined;
+      const missingVersions = {
+        start: () => void (unregisterGauge = reportMissingVersions(SERVICE, db, parked, engine.registered())),
+        stop: () => unregisterGauge(),
+      };
       const dlq = deadLetters({ broker, db, relay, topics: env.DEAD_LETTER_TOPICS, groupId: env.KAFKA_GROUP_ID, logger });
       return {
         module: OrchestratorModule.register(sagas, dlq.service),
@@ -80,7 +91,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
         ],
         extraSubscriptions: [dlq.start],
         // Timers fire once the consumers are in: a re-sent command's reply can be handled.
-        workersAfter: [timers],
+        workersAfter: [timers, replayer, missingVersions],
       };
     },
   });

@@ -1,6 +1,7 @@
 import { allTopics, TOPICS } from '@saga/contracts';
 import { BaseEnvSchema, DbNameSchema } from '@saga/nest-kit';
 import { z } from 'zod';
+import { PLACE_ORDER_VERSIONS } from './place-order.saga';
 
 const ms = (def: number) => z.coerce.number().int().min(1).default(def);
 
@@ -34,5 +35,26 @@ export const OrchestratorEnvSchema = BaseEnvSchema.extend({
     .transform((v) => v.split(',').map((t) => t.trim()).filter((t) => t.length > 0))
     .pipe(z.array(z.string()).min(1, 'needs at least one topic')),
   TIMER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  /**
+   * The place-order saga versions registered (comma separated, each one this build ships): new
+   * sagas start on the highest, every saga advances on the version it started on, and a saga whose
+   * version is left out waits, flagged (versionMissing), until it is listed again. Default 1, the
+   * saga of DESIGN §2; `1,2` runs v2 (one more step) for new sagas while v1 sagas finish on v1.
+   */
+  PLACE_ORDER_SAGA_VERSIONS: z
+    .string()
+    .default('1')
+    .transform((v, ctx) => {
+      const parts = v.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+      const versions = [...new Set(parts.map(Number))].sort((a, b) => a - b);
+      const unknown = parts.filter((p) => !(PLACE_ORDER_VERSIONS as readonly number[]).includes(Number(p)));
+      if (unknown.length > 0 || versions.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `needs one or more of ${PLACE_ORDER_VERSIONS.join(', ')} (comma separated); got "${v}"` });
+        return z.NEVER;
+      }
+      return versions as (typeof PLACE_ORDER_VERSIONS)[number][];
+    }),
+  /** How often saga events parked for a missing definition version are looked at again. */
+  PARKED_EVENTS_POLL_MS: ms(2_000),
 });
 export type OrchestratorEnv = z.infer<typeof OrchestratorEnvSchema>;

@@ -68,4 +68,21 @@ export const ORCHESTRATOR_MIGRATIONS: Migration[] = [
       CREATE INDEX saga_history_outcome_at_idx ON saga_history (at) WHERE event IN ('COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED');
     `,
   },
+  {
+    name: '20261208100000_saga_definition_versions',
+    up: `
+      -- the definition version an instance started on (every saga before this ran version 1)
+      ALTER TABLE saga_instances ADD COLUMN definition_version int NOT NULL DEFAULT 1;
+      -- events for a saga whose definition version is not registered: kept here, in the
+      -- transaction that consumed them, until an orchestrator that has the version applies them
+      CREATE TABLE saga_parked_events (
+        id bigserial PRIMARY KEY,
+        saga_id text NOT NULL,
+        event jsonb NOT NULL,
+        reason text NOT NULL,
+        parked_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE INDEX saga_parked_events_saga_idx ON saga_parked_events (saga_id, id);
+    `,
+  },
 ];

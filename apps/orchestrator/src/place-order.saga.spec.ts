@@ -167,3 +167,64 @@ describe('place-order saga: the test DSL is typed by the contract catalogue', ()
     paying().whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID }).expectCommand({ type: 'ConfirmOrder', payload: ref });
   });
 });
+
+describe('place-order saga v2: a stock check before the reservation', () => {
+  const v2 = () => givenSaga(placeOrderSaga(DEFAULT_PLACE_ORDER_TIMINGS, 2), { sagaId: ORDER }).startedWith(placeOrderData(requested));
+  const lines = { orderId: ORDER, items: [{ productId: 'P001', quantity: 1 }] };
+
+  it('is v1 with one more compensable step, checkStock, before reserveStock; v1 is unchanged', () => {
+    assert.deepEqual(placeOrderSaga().version, 1);
+    const def = placeOrderSaga(DEFAULT_PLACE_ORDER_TIMINGS, 2);
+    assert.equal(def.version, 2);
+    assert.deepEqual(
+      def.steps.map((s) => `${s.name}:${s.kind}`),
+      ['markPaymentPending:compensable', 'checkStock:compensable', 'reserveStock:compensable', 'processPayment:pivot', 'confirmOrder:retriable', 'commitStock:retriable'],
+    );
+  });
+
+  it('happy path: check, reserve, pay, confirm, commit; the instance records v2', () => {
+    const saga = v2()
+      .expectCommand({ participant: TOPICS.inventoryCommands, type: 'CheckStock', payload: lines })
+      .whenReply('StockAvailable', ref)
+      .expectCommand({ participant: TOPICS.inventoryCommands, type: 'ReserveStock', payload: lines })
+      .whenReply('StockReserved', ref)
+      .expectCommand({ type: 'ProcessPayment' })
+      .whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID })
+      .expectCommand({ type: 'ConfirmOrder', payload: ref })
+      .whenReply('OrderPlaced', ref)
+      .expectCommand({ type: 'CommitStock', payload: ref })
+      .whenReply('StockCommitted', ref)
+      .expectStatus('COMPLETED');
+    contractChecked(saga);
+    assert.equal(saga.instance.definitionVersion, 2);
+  });
+
+  it('stock gone at the check: FailOrder{OUT_OF_STOCK, "P001 is not available"}, nothing reserved or released', () => {
+    const saga = v2()
+      .whenReply('StockUnavailable', { orderId: ORDER, code: ErrorCode.OutOfStock, reason: 'P001 is not available' })
+      .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: ErrorCode.OutOfStock, reason: 'P001 is not available' } })
+      .whenReply('OrderFailed', ref)
+      .expectStatus('COMPENSATED')
+      .expectFailure({ step: 'checkStock', code: ErrorCode.OutOfStock });
+    contractChecked(saga);
+    assert.deepEqual(saga.sent.map((c) => c.type), ['CheckStock', 'FailOrder']);
+  });
+
+  it('a check that never answers is re-sent, then fails the saga with STEP_TIMEOUT (virtual clock)', () => {
+    const saga = v2();
+    const t = DEFAULT_PLACE_ORDER_TIMINGS;
+    for (let attempt = 1; attempt < t.maxAttempts; attempt++) saga.whenTimeout().whenTimeout().expectCommand({ type: 'CheckStock' });
+    saga.whenTimeout().expectCommand({ type: 'FailOrder' }).expectFailure({ code: 'STEP_TIMEOUT', step: 'checkStock' });
+    assert.equal(saga.sent.filter((c) => c.type === 'CheckStock').length, t.maxAttempts);
+  });
+
+  it('a payment failure after the check compensates as in v1: ReleaseStock, then FailOrder', () => {
+    v2()
+      .whenReply('StockAvailable', ref)
+      .whenReply('StockReserved', ref)
+      .whenReply('PaymentFailed', { orderId: ORDER, paymentId: PAYMENT_ID, code: ErrorCode.InsufficientFunds, reason: 'balance too low' })
+      .expectCommand({ type: 'ReleaseStock', payload: ref })
+      .whenReply('StockReleased', ref)
+      .expectCommand({ type: 'FailOrder', payload: { orderId: ORDER, code: ErrorCode.InsufficientFunds, reason: 'balance too low' } });
+  });
+});

@@ -63,6 +63,10 @@ function errorCodeOf(failure: SagaFailure): ErrorCode {
   return ERROR_CODES.has(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
 }
 
+/** Every version of the place-order saga this build ships (see {@link placeOrderSaga}). */
+export const PLACE_ORDER_VERSIONS = [1, 2] as const;
+export type PlaceOrderVersion = (typeof PLACE_ORDER_VERSIONS)[number];
+
 /**
  * The place-order saga of DESIGN §2: mark the order PAYMENT_PENDING (compensable, done by the order
  * service as the saga starts), reserve stock (compensable), pay (the pivot), then confirm the order
@@ -70,37 +74,51 @@ function errorCodeOf(failure: SagaFailure): ErrorCode {
  * release the stock, fail the order with the failing step's code and reason. Steps whose outcome is
  * unknown after a timeout undo themselves too (the participants' compensations are
  * reverse-if-applied): the payment is then refunded, the only time a pivot is undone.
+ *
+ * Version 2 adds one step before the reservation, `checkStock`: a read-only question to the
+ * inventory (compensable with nothing to undo), so an order for stock that is gone fails without
+ * taking the stock rows' locks. Version 1 stays the default (one round trip less).
+ *
+ * @example
+ * const engine = new SagaEngine({ store, definitions: [placeOrderSaga(t, 1), placeOrderSaga(t, 2)], clock, ids });
  */
-export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS): SagaDefinition<PlaceOrderData, ContractMessages> {
+export function placeOrderSaga(
+  t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS,
+  version: PlaceOrderVersion = 1,
+): SagaDefinition<PlaceOrderData, ContractMessages> {
   const retry = { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs };
   const untilSuccess = { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 };
-  return defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, {
+  const saga = defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, {
+    version,
     timeoutMs: t.stepTimeoutMs,
     retry,
     compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
-  })
-    .compensable('markPaymentPending', {
-      invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderPaymentPending', payload: { orderId: d.orderId } }),
-      onReply: { OrderPaymentPendingMarked: 'success', OrderPaymentPendingRejected: 'failure' },
-      compensate: {
-        command: (d, failure) => ({
-          participant: TOPICS.orderCommands,
-          type: 'FailOrder',
-          payload: { orderId: d.orderId, code: errorCodeOf(failure), reason: failure.reason },
-        }),
-        onReply: 'OrderFailed',
-      },
-      compensateOnTimeout: true,
-      // The order service makes the order PAYMENT_PENDING in the transaction that writes
-      // OrderPaymentRequested: the saga starts with this step done, one round trip less.
-      doneAtStart: true,
-    })
-    .compensable('reserveStock', {
-      invoke: (d) => ({
-        participant: TOPICS.inventoryCommands,
-        type: 'ReserveStock',
-        payload: { orderId: d.orderId, items: d.items.map((i) => ({ productId: i.productId, quantity: i.quantity })) },
+  }).compensable('markPaymentPending', {
+    invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderPaymentPending', payload: { orderId: d.orderId } }),
+    onReply: { OrderPaymentPendingMarked: 'success', OrderPaymentPendingRejected: 'failure' },
+    compensate: {
+      command: (d, failure) => ({
+        participant: TOPICS.orderCommands,
+        type: 'FailOrder',
+        payload: { orderId: d.orderId, code: errorCodeOf(failure), reason: failure.reason },
       }),
+      onReply: 'OrderFailed',
+    },
+    compensateOnTimeout: true,
+    // The order service makes the order PAYMENT_PENDING in the transaction that writes
+    // OrderPaymentRequested: the saga starts with this step done, one round trip less.
+    doneAtStart: true,
+  });
+  if (version >= 2) {
+    saga.compensable('checkStock', {
+      invoke: (d) => ({ participant: TOPICS.inventoryCommands, type: 'CheckStock', payload: { orderId: d.orderId, items: stockLines(d) } }),
+      onReply: { StockAvailable: 'success', StockUnavailable: 'failure' },
+      compensate: 'none',
+    });
+  }
+  return saga
+    .compensable('reserveStock', {
+      invoke: (d) => ({ participant: TOPICS.inventoryCommands, type: 'ReserveStock', payload: { orderId: d.orderId, items: stockLines(d) } }),
       onReply: { StockReserved: 'success', StockReservationFailed: 'failure' },
       compensate: {
         command: (d) => ({ participant: TOPICS.inventoryCommands, type: 'ReleaseStock', payload: { orderId: d.orderId } }),
@@ -143,4 +161,8 @@ export function placeOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMING
       retry: untilSuccess,
     })
     .build();
+}
+
+function stockLines(d: PlaceOrderData): { productId: string; quantity: number }[] {
+  return d.items.map((i) => ({ productId: i.productId, quantity: i.quantity }));
 }

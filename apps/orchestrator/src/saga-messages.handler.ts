@@ -5,13 +5,16 @@ import type { SagaEngine, SagaEvent, SagaEventOutcome } from '@saga/saga';
 import { serviceLabel } from '@saga/telemetry';
 import type { Logger } from 'pino';
 import { PLACE_ORDER, placeOrderData } from './place-order.saga';
+import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { commandMessages } from './saga-commands';
 import { recordSagaOutcomes } from './saga.metrics';
 
 /**
  * The orchestrator's Kafka side: `OrderPaymentRequested` on order.events starts a place-order saga
  * (other order events are not for us), replies on orchestrator.replies advance sagas. A whole batch
- * is applied in one engine call inside the consumer's transaction (inbox + sagas + outbox).
+ * is applied in one engine call inside the consumer's transaction (inbox + sagas + outbox). A reply
+ * for a saga whose definition version is not registered is parked in that same transaction
+ * (saga_parked_events), not dropped: the inbox marks it handled because it is kept.
  */
 export class SagaMessagesHandler {
   /** What to subscribe to. */
@@ -19,6 +22,7 @@ export class SagaMessagesHandler {
   /** The outcomes behind each batch's returned messages, until the batch commits (or is dropped). */
   private readonly uncommitted = new WeakMap<readonly OutgoingMessage[], SagaEventOutcome[]>();
   private readonly service: string;
+  private readonly parked = new ParkedEventsRepository();
 
   constructor(
     private readonly engine: SagaEngine<Queryable>,
@@ -47,8 +51,14 @@ export class SagaMessagesHandler {
       causes.push(m.envelope);
     }
     const outcomes = await this.engine.apply(tx, events);
+    const parked: { event: SagaEvent; reason: string }[] = [];
     for (const o of outcomes) {
       if (o.ignored) this.logger.debug({ sagaId: o.event.sagaId, event: o.event.kind, reason: o.ignored }, 'saga event ignored');
+      if (o.parked) parked.push({ event: o.event, reason: o.parked });
+    }
+    if (parked.length > 0) {
+      await this.parked.park(tx, parked);
+      this.logger.warn({ sagaIds: parked.map((p) => p.event.sagaId), reason: parked[0].reason }, 'saga events parked: definition version not registered');
     }
     const out = commandMessages(outcomes, causes);
     this.uncommitted.set(out, outcomes);

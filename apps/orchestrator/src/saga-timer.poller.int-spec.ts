@@ -14,6 +14,7 @@ import { OrchestratorModule } from './orchestrator.module';
 import { PLACE_ORDER, placeOrderData, placeOrderSaga, type PlaceOrderTimings } from './place-order.saga';
 import { PgSagaStore } from './postgres/pg-saga.store';
 import { SagaQueryRepository } from './postgres/saga-query.repository';
+import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { commandMessages } from './saga-commands';
 import { SagaTimerPoller } from './saga-timer.poller';
 import { SagasService } from './sagas.service';
@@ -118,7 +119,7 @@ describe('SagaTimerPoller (real PostgreSQL + outbox)', () => {
   it('running on its own, timers drive a silent saga to COMPENSATION_FAILED; the operator API retries it', async () => {
     const engine = engineWith({ stepTimeoutMs: 150, maxAttempts: 2, backoffMs: 0, compensationMaxAttempts: 1 }, SYSTEM_CLOCK);
     const poller = new SagaTimerPoller({ db, engine, relay, logger, intervalMs: 20 });
-    const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
+    const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db), new ParkedEventsRepository());
     const app = await startHttpApp({ service: 'orchestrator', module: OrchestratorModule.register(sagas), port: 0, host: '127.0.0.1', logger });
     const base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
     try {

@@ -1,5 +1,7 @@
-import { TERMINAL_STATUSES, type SagaEventOutcome } from '@saga/saga';
+import type { Queryable } from '@saga/postgres';
+import { TERMINAL_STATUSES, type RegisteredDefinition, type SagaEventOutcome } from '@saga/saga';
 import { METRICS } from '@saga/telemetry';
+import type { ParkedEventsRepository } from './postgres/parked-events.repository';
 
 /**
  * Prometheus observations of applied saga events; call it after their transaction committed, so a
@@ -13,7 +15,7 @@ import { METRICS } from '@saga/telemetry';
 export function recordSagaOutcomes(service: string, outcomes: readonly SagaEventOutcome[]): void {
   for (const o of outcomes) {
     const now = o.instance;
-    if (o.ignored || now === null) continue;
+    if (o.ignored || o.parked || now === null) continue;
     const saga = now.type;
     const before = o.previous;
     if (before === null) {
@@ -31,4 +33,23 @@ export function recordSagaOutcomes(service: string, outcomes: readonly SagaEvent
 
 function seconds(from: Date, to: Date): number {
   return Math.max(0, to.getTime() - from.getTime()) / 1000;
+}
+
+/**
+ * Registers the `saga_version_missing` gauge's source: at each scrape, the unfinished sagas per
+ * type and definition version that this orchestrator has not registered (0 series when none).
+ * Returns the function that removes the source.
+ *
+ * @example
+ * const unregister = reportMissingVersions('orchestrator', db, parked, engine.registered());
+ */
+export function reportMissingVersions(
+  service: string,
+  db: Queryable,
+  parked: ParkedEventsRepository,
+  registered: readonly RegisteredDefinition[],
+): () => void {
+  return METRICS.sagaVersionMissing.register(async (set) => {
+    for (const m of await parked.missingVersions(db, registered)) set({ service, saga: m.type, version: m.version }, m.sagas);
+  });
 }

@@ -4,6 +4,13 @@ import type { HistoryEntry, SagaDefinition, SagaInstance } from '@saga/saga';
 export interface SagaView {
   id: string;
   type: string;
+  /** The version of the saga's definition it started on, and runs on. */
+  definitionVersion: number;
+  /**
+   * The saga is unfinished and its definition version is not registered here: it waits (events
+   * parked, timer held) until the version is registered again.
+   */
+  versionMissing: boolean;
   status: string;
   currentStep: string;
   attempt: number;
@@ -28,10 +35,13 @@ export interface StepView {
   compensationAttempts: number;
 }
 
-export function sagaView(i: SagaInstance): SagaView {
+/** `isRegistered` tells whether this orchestrator has the saga's definition version. */
+export function sagaView(i: SagaInstance, isRegistered: (type: string, version: number) => boolean): SagaView {
   return {
     id: i.id,
     type: i.type,
+    definitionVersion: i.definitionVersion,
+    versionMissing: i.status !== 'COMPLETED' && i.status !== 'COMPENSATED' && !isRegistered(i.type, i.definitionVersion),
     status: i.status,
     currentStep: i.currentStep,
     attempt: i.attempt,

@@ -10,13 +10,15 @@ const ListSagasQuery = z.strictObject({
   type: z.string().min(1).optional(),
   minAgeSeconds: z.coerce.number().min(0).max(31_536_000).optional(),
   maxAgeSeconds: z.coerce.number().min(0).max(31_536_000).optional(),
+  /** true: only the unfinished sagas whose definition version is not registered (they wait for it). */
+  versionMissing: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   ...PAGE_QUERY,
 });
 
 const StatsQuery = z.object({ seconds: z.coerce.number().int().min(1).max(3_600).default(60) });
 const CancelBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() }).optional();
 
-/** Operator API: list (by status, type and age), inspect (step timeline and history), outcome rates, retry, cancel. */
+/** Operator API: list (by status, type, age and missing definition version), inspect (step timeline and history), outcome rates, retry, cancel. */
 @Controller('api/sagas')
 export class SagasController {
   constructor(@Inject(SagasService) private readonly sagas: SagasService) {}

@@ -14,6 +14,7 @@ import { OrchestratorModule } from './orchestrator.module';
 import { PLACE_ORDER, placeOrderData, placeOrderSaga } from './place-order.saga';
 import { PgSagaStore } from './postgres/pg-saga.store';
 import { SagaQueryRepository } from './postgres/saga-query.repository';
+import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { commandMessages } from './saga-commands';
 import { SagasService } from './sagas.service';
 
@@ -51,7 +52,7 @@ async function outboxTypes(sagaId: string): Promise<string[]> {
 before(async () => {
   db = new PgDatabase({ connectionString: await ensureDatabase(SERVER, DB_NAME), max: 6 });
   await migrate(db, [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS]);
-  const sagas = new SagasService(db, engine, { wake: () => undefined }, new SagaQueryRepository(db));
+  const sagas = new SagasService(db, engine, { wake: () => undefined }, new SagaQueryRepository(db), new ParkedEventsRepository());
   app = await startHttpApp({ service: 'orchestrator', module: OrchestratorModule.register(sagas), port: 0, host: '127.0.0.1', logger });
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 });

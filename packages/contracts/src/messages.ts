@@ -51,6 +51,10 @@ export const MESSAGE_SCHEMAS = {
   StockReleased: OrderRef,
   CommitStock: OrderRef,
   StockCommitted: OrderRef,
+  // place-order saga v2: a read-only check before the reservation (nothing held, nothing to undo)
+  CheckStock: OrderRef.extend({ items: z.array(OrderItemLine.pick({ productId: true, quantity: true })).min(1) }),
+  StockAvailable: OrderRef,
+  StockUnavailable: OrderRef.extend(Failure.shape),
 
   // payment.commands and their replies; PaymentCompleted / PaymentFailed / PaymentRefunded are
   // also published on payment.events

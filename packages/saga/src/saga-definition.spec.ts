@@ -127,3 +127,13 @@ describe('defineSaga validation', () => {
     assert.throws(() => def.step('zzz'), /no step zzz/);
   });
 });
+
+describe('definition versions', () => {
+  it('is version 1 unless given; a version is an integer ≥ 1', () => {
+    assert.equal(defineSaga('X').pivot('a', ok).build().version, 1);
+    assert.equal(defineSaga('X', { version: 3 }).pivot('a', ok).build().version, 3);
+    for (const version of [0, -1, 1.5]) {
+      assert.throws(() => defineSaga('X', { version }).pivot('a', ok).build(), /version must be an integer ≥ 1/);
+    }
+  });
+});

@@ -173,8 +173,19 @@ type KindedStepSpec<D, M extends MessageCatalog> = CommonStepSpec<D, M> &
   Partial<Pick<CompensableStepSpec<D, M>, 'compensate' | 'compensateOnTimeout' | 'doneAtStart'>> &
   Pick<PivotStepSpec<D, M>, 'onUnknownOutcome'>;
 
-/** Saga-wide defaults for what steps leave out. */
+/**
+ * Saga-wide options: the definition's version, and defaults for what steps leave out.
+ *
+ * @example
+ * defineSaga<OrderData, Messages>('PlaceOrder', { version: 2, timeoutMs: 15_000 })
+ */
 export interface SagaDefaults {
+  /**
+   * The definition's version (an integer ≥ 1; default 1). An instance records the version it
+   * started on and is always advanced by that version's definition; a new version of a saga is a
+   * new definition with the same type and a higher version, registered next to the older ones.
+   */
+  version?: number;
   timeoutMs?: number;
   retry?: RetryPolicy;
   compensationRetry?: RetryPolicy;
@@ -233,6 +244,8 @@ declare const MESSAGES: unique symbol;
  */
 export interface SagaDefinition<D = unknown, M extends MessageCatalog = MessageCatalog> {
   readonly type: string;
+  /** Which version of the type this is (see {@link SagaDefaults.version}). */
+  readonly version: number;
   readonly steps: readonly SagaStep<D>[];
   /** The step called `name`; throws for an unknown name (a stored instance of another version). */
   step(name: string): SagaStep<D>;
@@ -303,6 +316,8 @@ export class SagaBuilder<D, M extends MessageCatalog> {
   build(): SagaDefinition<D, M> {
     const problems: string[] = [];
     if (!this.type) problems.push('the saga needs a type');
+    const version = this.defaults.version ?? 1;
+    if (!Number.isInteger(version) || version < 1) problems.push(`version must be an integer ≥ 1 (got ${version})`);
     if (this.specs.length === 0) problems.push('a saga needs at least one step');
     const seen = new Set<string>();
     let leading = true;
@@ -347,15 +362,16 @@ export class SagaBuilder<D, M extends MessageCatalog> {
       });
     });
     if (steps.length > 0 && steps.every((s) => s.doneAtStart)) problems.push('a saga needs a step that is not doneAtStart');
-    if (problems.length > 0) throw new Error(`saga ${this.type}: ${problems.join('; ')}`);
+    if (problems.length > 0) throw new Error(`saga ${this.type}${this.defaults.version ? ` v${this.defaults.version}` : ''}: ${problems.join('; ')}`);
     const byName = new Map(steps.map((s) => [s.name, s]));
     const type = this.type;
     return Object.freeze({
       type,
+      version,
       steps: Object.freeze(steps),
       step(name: string): SagaStep<D> {
         const found = byName.get(name);
-        if (!found) throw new Error(`saga ${type} has no step ${name}`);
+        if (!found) throw new Error(`saga ${type} v${version} has no step ${name}`);
         return found;
       },
     });

@@ -3,8 +3,10 @@ import { describe, it } from 'node:test';
 import { InMemorySagaStore, type InMemorySagaTx } from './in-memory/in-memory-saga-store';
 import { sequentialIds } from './ports/id-generator';
 import { SagaConflictError } from './ports/saga-store';
-import { SagaEngine, type SagaEvent } from './saga-engine';
-import { TRIP_TIMEOUT_MS, bookTrip, type TripData } from './fixtures/book-trip.saga';
+import { SagaEngine, type SagaEvent, type SagaEventOutcome } from './saga-engine';
+import type { SagaInstance } from './saga-instance';
+import { onTimeout } from './saga-transitions';
+import { TRIP_TIMEOUT_MS, bookTrip, bookTripV2, type TripData } from './fixtures/book-trip.saga';
 
 function setup() {
   const store = new InMemorySagaStore();
@@ -117,5 +119,95 @@ describe('InMemorySagaStore conflicts', () => {
       SagaConflictError,
     );
     await assert.rejects(store.transaction((tx) => store.insert(tx, [v1])), SagaConflictError);
+  });
+});
+
+describe('SagaEngine: versioned definitions', () => {
+  function versioned(definitions = [bookTrip, bookTripV2], store = new InMemorySagaStore()) {
+    let now = new Date('2026-01-01T00:00:00Z');
+    const engine = new SagaEngine<InMemorySagaTx>({ store, definitions, clock: { now: () => now }, ids: sequentialIds(`m${definitions.length}`) });
+    const run = (events: SagaEvent[]) => store.transaction((tx) => engine.apply(tx, events));
+    const advance = (ms: number) => (now = new Date(now.getTime() + ms));
+    return { store, engine, run, advance };
+  }
+  /** Answers every command of the saga with its success reply until it completes. */
+  async function drive(run: (e: SagaEvent[]) => Promise<SagaEventOutcome[]>, sagaId: string, first: SagaEventOutcome) {
+    const answers: Record<string, string> = {
+      OpenBooking: 'BookingOpened', ReserveHotel: 'HotelReserved', ChargeCard: 'CardCharged',
+      ConfirmBooking: 'BookingConfirmed', IssueVoucher: 'VoucherIssued', SendItinerary: 'ItinerarySent',
+    };
+    const sent: string[] = [];
+    let last = first;
+    while (last.commands.length > 0) {
+      const c = last.commands[0];
+      sent.push(c.type);
+      [last] = await run([{ kind: 'reply', sagaId, reply: { type: answers[c.type], causationId: c.messageId, payload: { tripId: sagaId, chargeId: 'ch-1' } } }]);
+    }
+    return sent;
+  }
+
+  it('starts a new saga on the latest version and records it on the instance', async () => {
+    const { store, engine, run } = versioned([bookTripV2, bookTrip]);
+    assert.equal(engine.definition('BookTrip').version, 2);
+    assert.equal(engine.definition('BookTrip', 1), bookTrip);
+    const [started] = await run([startEvent('t-1')]);
+    assert.equal(store.get('t-1')?.definitionVersion, 2);
+    assert.deepEqual(await drive(run, 't-1', started), ['OpenBooking', 'ReserveHotel', 'ChargeCard', 'ConfirmBooking', 'IssueVoucher', 'SendItinerary']);
+    assert.equal(store.get('t-1')?.status, 'COMPLETED');
+  });
+
+  it('advances every instance on its own version: a v1 saga started before v2 was registered ends on v1 steps', async () => {
+    const store = new InMemorySagaStore();
+    const before = versioned([bookTrip], store);
+    const [v1] = await before.run([startEvent('t-1')]);
+    const after = versioned([bookTrip, bookTripV2], store); // the deploy of v2: same store, both versions
+    const [v2] = await after.run([startEvent('t-2')]);
+    // the v1 saga's reply goes to the engine that has both versions
+    assert.deepEqual(await drive(after.run, 't-1', v1), ['OpenBooking', 'ReserveHotel', 'ChargeCard', 'ConfirmBooking', 'IssueVoucher']);
+    assert.deepEqual(await drive(after.run, 't-2', v2), ['OpenBooking', 'ReserveHotel', 'ChargeCard', 'ConfirmBooking', 'IssueVoucher', 'SendItinerary']);
+    assert.deepEqual([store.get('t-1')?.definitionVersion, store.get('t-2')?.definitionVersion], [1, 2]);
+  });
+
+  it('refuses to register a type and version twice', () => {
+    assert.throws(() => versioned([bookTrip, bookTrip]), /BookTrip v1 is registered twice/);
+  });
+
+  it('an instance whose version is not registered is neither thrown on nor skipped: its events are parked, its timer waits', async () => {
+    const store = new InMemorySagaStore();
+    const old = versioned([bookTrip], store);
+    const [started] = await old.run([startEvent('t-1')]);
+    const v1 = store.get('t-1')!;
+    const only2 = versioned([bookTripV2], store); // v1 unregistered
+    assert.equal(only2.engine.isRegistered('BookTrip', 1), false);
+    const answer: SagaEvent = reply('t-1', 'BookingOpened', started.commands[0].messageId);
+    const outcomes = await only2.run([answer, { kind: 'cancel', sagaId: 't-1' }, { kind: 'retryStep', sagaId: 't-1' }]);
+    for (const o of outcomes) {
+      assert.match(o.parked ?? '', /BookTrip v1, a version that is not registered/);
+      assert.equal(o.ignored, undefined, 'parked, not ignored: the caller keeps the event');
+      assert.deepEqual(o.commands, []);
+      assert.equal(o.instance, v1);
+    }
+    assert.equal(store.get('t-1'), v1, 'unchanged');
+    // its timer is due but not claimed (and does not starve the others)
+    only2.advance(TRIP_TIMEOUT_MS * 10);
+    await only2.run([startEvent('t-2')]);
+    only2.advance(TRIP_TIMEOUT_MS);
+    const fired = await store.transaction((tx) => only2.engine.fireDueTimers(tx, 1));
+    assert.deepEqual(fired.map((o) => o.event.sagaId), ['t-2']);
+    // v1 registered again: the kept reply resumes the saga where it was
+    const back = versioned([bookTrip, bookTripV2], store);
+    const [resumed] = await back.run([answer]);
+    assert.equal(resumed.parked, undefined);
+    assert.deepEqual(resumed.commands.map((c) => c.type), ['ReserveHotel']);
+    assert.equal(store.get('t-1')?.definitionVersion, 1);
+  });
+
+  it('a transition refuses a definition of another version than the instance', async () => {
+    const { store, run } = versioned([bookTrip]);
+    await run([startEvent('t-1')]);
+    assert.throws(
+      () => onTimeout(bookTripV2, store.get('t-1') as SagaInstance<TripData>, { now: new Date('2027-01-01T00:00:00Z'), ids: sequentialIds() }),
+      /BookTrip v1; it cannot be advanced by BookTrip v2/,
+    );
   });
 });

@@ -34,6 +34,11 @@ export interface SagaInstance<D = unknown> {
   readonly id: string;
   /** Definition type, e.g. 'PlaceOrder'. */
   readonly type: string;
+  /**
+   * The version of the definition the saga started on; every transition uses that version's
+   * definition, whichever versions were registered since (not to be confused with `version`).
+   */
+  readonly definitionVersion: number;
   readonly status: SagaStatus;
   /** The step whose command or compensation was sent last (while compensating: the one being undone). */
   readonly currentStep: string;

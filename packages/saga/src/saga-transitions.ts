@@ -47,6 +47,7 @@ export function start<D>(
   const t = new Transition(def, {
     id: o.sagaId,
     type: def.type,
+    definitionVersion: def.version,
     status: 'RUNNING',
     currentStep: first.name,
     attempt: 0,
@@ -258,6 +259,10 @@ class Transition<D> {
     private readonly base: SagaInstance<D>,
     private readonly ctx: TransitionContext,
   ) {
+    // An instance is only ever advanced by the definition version it started on.
+    if (def.type !== base.type || def.version !== base.definitionVersion) {
+      throw new Error(`saga ${base.id} is ${base.type} v${base.definitionVersion}; it cannot be advanced by ${def.type} v${def.version}`);
+    }
     this.s = { ...base };
   }
 

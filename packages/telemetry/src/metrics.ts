@@ -64,6 +64,11 @@ export const METRICS = {
   ),
   outboxPublished: counter('outbox_published_total', 'Outbox messages published to the broker, by topic', ['topic']),
   outboxPublishLag: histogram('outbox_publish_lag_seconds', 'From a message being written (its occurredAt) to the broker acknowledging it', []),
+  sagaVersionMissing: new ScrapedGauge(
+    'saga_version_missing',
+    'Unfinished sagas whose definition version this orchestrator has not registered (they wait, their events parked), by saga type and version',
+    ['service', 'saga', 'version'] as const,
+  ),
   outboxBacklog: new ScrapedGauge('outbox_backlog', 'Outbox rows waiting to be published', ['service'] as const),
   consumerLag: new ScrapedGauge('kafka_consumer_lag', 'Messages behind the end of the partition (log end offset − committed), per partition owned', [
     'service',

@@ -26,6 +26,7 @@ import { OrchestratorModule } from '../orchestrator.module';
 import { placeOrderSaga } from '../place-order.saga';
 import { PgSagaStore } from '../postgres/pg-saga.store';
 import { SagaQueryRepository } from '../postgres/saga-query.repository';
+import { ParkedEventsRepository } from '../postgres/parked-events.repository';
 import { SagasService } from '../sagas.service';
 import { DeadLetterRepository } from './dead-letter.repository';
 import { REPLAY_HEADERS } from './dead-letters.service';
@@ -84,7 +85,7 @@ before(async () => {
   await Promise.all(subs.map((s) => s.ready));
 
   const engine = new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
-  const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db));
+  const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db), new ParkedEventsRepository());
   app = await startHttpApp({ service: 'orchestrator', module: OrchestratorModule.register(sagas, dlq.service), port: 0, host: '127.0.0.1', logger });
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
 });

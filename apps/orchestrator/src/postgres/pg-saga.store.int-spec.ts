@@ -111,7 +111,7 @@ describe('PgSagaStore (real PostgreSQL)', () => {
     const load = await plan(LOAD_SQL, [ids]);
     assert.match(load, /Index Scan (using|on) saga_instances_pkey/, load);
     assert.doesNotMatch(load, /Seq Scan/, load);
-    const due = await plan(CLAIM_DUE_SQL, [now, 200]);
+    const due = await plan(CLAIM_DUE_SQL, [now, 200, [PLACE_ORDER], [1]]);
     assert.match(due, /saga_instances_due_idx/, due);
   });
 
@@ -123,16 +123,28 @@ describe('PgSagaStore (real PostgreSQL)', () => {
     let claimedFirst!: (ids: string[]) => void;
     const firstClaimed = new Promise<string[]>((r) => (claimedFirst = r));
     const first = db.transaction(async (tx) => {
-      const due = await store.claimDue(tx, later, 2);
+      const due = await store.claimDue(tx, later, 2, engine.registered());
       claimedFirst(due.map((d) => d.id));
       await firstHolds;
     });
     const a = await firstClaimed;
-    const b = await db.transaction(async (tx) => (await store.claimDue(tx, later, 1000)).map((d) => d.id));
+    const b = await db.transaction(async (tx) => (await store.claimDue(tx, later, 1000, engine.registered())).map((d) => d.id));
     releaseFirst();
     await first;
     assert.equal(a.length, 2);
     assert.ok(b.every((id) => !a.includes(id)), `second claim ${b} overlaps first ${a}`);
     assert.ok(b.length > 0);
+  });
+
+  it('stores the definition version; claimDue leaves out sagas whose version is not registered', async () => {
+    await db.transaction((tx) => engine.apply(tx, [startOf('v-1')]));
+    const v2 = new SagaEngine<Queryable>({ store, definitions: [placeOrderSaga(undefined, 2)], clock: { now: () => now }, ids: sequentialIds('v2') });
+    const [started] = await db.transaction((tx) => v2.apply(tx, [startOf('v-2')]));
+    assert.equal(started.commands[0].type, 'CheckStock');
+    const [one, two] = await db.transaction((tx) => store.loadForUpdate(tx, ['v-1', 'v-2']));
+    assert.deepEqual([one.definitionVersion, two.definitionVersion], [1, 2]);
+    const later = new Date(now.getTime() + 24 * 60 * 60_000);
+    const claimed = await db.transaction(async (tx) => (await store.claimDue(tx, later, 10_000, v2.registered())).map((d) => d.id));
+    assert.ok(claimed.includes('v-2') && !claimed.includes('v-1'), `v2 only: ${claimed.filter((id) => id.startsWith('v-'))}`);
   });
 });

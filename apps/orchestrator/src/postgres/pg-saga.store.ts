@@ -2,6 +2,7 @@ import type { Queryable } from '@saga/postgres';
 import {
   SagaConflictError,
   type DeadlineKind,
+  type RegisteredDefinition,
   type SagaFailure,
   type SagaHistoryRecord,
   type SagaInstance,
@@ -14,6 +15,7 @@ import {
 export interface SagaInstanceRow {
   id: string;
   type: string;
+  definition_version: number;
   status: SagaStatus;
   current_step: string;
   attempt: number;
@@ -29,13 +31,13 @@ export interface SagaInstanceRow {
 }
 
 export const SAGA_COLUMNS =
-  'id, type, status, current_step, attempt, data, pending_command_ids, deadline_at, deadline_kind, failure, version, history_size, created_at, updated_at';
+  'id, type, definition_version, status, current_step, attempt, data, pending_command_ids, deadline_at, deadline_kind, failure, version, history_size, created_at, updated_at';
 
 // Batches travel as one jsonb parameter expanded by jsonb_to_recordset: one statement per kind of
 // change whatever the batch size, and no RETURNING (the nested-loop trap of DESIGN §4). The UPDATE
 // also gets the ids as an array: without `s.id = ANY($2)` the planner hash-joins the batch against
 // a Seq Scan of the whole table; with it, an Index Scan on the primary key feeds the join.
-const RECORD = `id text, type text, status text, current_step text, attempt int, data jsonb, pending_command_ids jsonb,
+const RECORD = `id text, type text, definition_version int, status text, current_step text, attempt int, data jsonb, pending_command_ids jsonb,
   deadline_at timestamptz, deadline_kind text, failure jsonb, version int, history_size int,
   created_at timestamptz, updated_at timestamptz, expected_version int`;
 
@@ -59,9 +61,11 @@ const HISTORY_SQL = `
 // Locks in id order so two transactions with overlapping batches cannot deadlock.
 export const LOAD_SQL = `SELECT ${SAGA_COLUMNS} FROM saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
 
+// Only sagas whose definition version is registered: one of a missing version keeps its timer.
 export const CLAIM_DUE_SQL = `
   SELECT ${SAGA_COLUMNS} FROM saga_instances
   WHERE deadline_at <= $1
+    AND (type, definition_version) IN (SELECT * FROM unnest($3::text[], $4::int[]))
   ORDER BY deadline_at
   LIMIT $2
   FOR UPDATE SKIP LOCKED`;
@@ -77,8 +81,8 @@ export class PgSagaStore implements SagaStore<Queryable> {
     return rows.map(instanceOf);
   }
 
-  async claimDue(tx: Queryable, now: Date, limit: number): Promise<SagaInstance[]> {
-    const { rows } = await tx.query<SagaInstanceRow>(CLAIM_DUE_SQL, [now, limit]);
+  async claimDue(tx: Queryable, now: Date, limit: number, registered: readonly RegisteredDefinition[]): Promise<SagaInstance[]> {
+    const { rows } = await tx.query<SagaInstanceRow>(CLAIM_DUE_SQL, [now, limit, registered.map((r) => r.type), registered.map((r) => r.version)]);
     return rows.map(instanceOf);
   }
 
@@ -113,6 +117,7 @@ export function instanceOf(r: SagaInstanceRow): SagaInstance {
   return {
     id: r.id,
     type: r.type,
+    definitionVersion: r.definition_version,
     status: r.status,
     currentStep: r.current_step,
     attempt: r.attempt,
@@ -132,6 +137,7 @@ function recordOf(i: SagaInstance, expectedVersion: number) {
   return {
     id: i.id,
     type: i.type,
+    definition_version: i.definitionVersion,
     status: i.status,
     current_step: i.currentStep,
     attempt: i.attempt,

@@ -1,6 +1,7 @@
 import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
-import type { HistoryEntry, SagaInstance, SagaStatus } from '@saga/saga';
+import type { HistoryEntry, RegisteredDefinition, SagaInstance, SagaStatus } from '@saga/saga';
+import { versionMissingCondition } from './parked-events.repository';
 import { instanceOf, SAGA_COLUMNS, type SagaInstanceRow } from './pg-saga.store';
 
 export interface SagaListFilter {
@@ -10,6 +11,8 @@ export interface SagaListFilter {
   minAgeSeconds?: number;
   /** Only sagas created at most this many seconds ago. */
   maxAgeSeconds?: number;
+  /** Only the unfinished sagas whose definition version is not among these (the registered ones). */
+  versionMissing?: readonly RegisteredDefinition[];
   /** Rows to read (a page's limit + 1, so one more tells there is a next page). */
   limit: number;
   /** Keyset position: created_at (PostgreSQL's text, microseconds kept) and id of the previous page's last row. */
@@ -38,9 +41,13 @@ export class SagaQueryRepository {
          AND ($4::float8 IS NULL OR created_at <= now() - $4::float8 * interval '1 second')
          AND ($5::float8 IS NULL OR created_at >= now() - $5::float8 * interval '1 second')
          AND ($6::timestamptz IS NULL OR (created_at, id) ${after} ($6::timestamptz, $7::text))
+         AND (NOT $8::boolean OR ${versionMissingCondition(9)})
        ORDER BY created_at ${direction}, id ${direction}
        LIMIT $3`,
-      [f.status ?? null, f.type ?? null, f.limit, f.minAgeSeconds ?? null, f.maxAgeSeconds ?? null, f.after?.[0] ?? null, f.after?.[1] ?? null],
+      [
+        f.status ?? null, f.type ?? null, f.limit, f.minAgeSeconds ?? null, f.maxAgeSeconds ?? null, f.after?.[0] ?? null, f.after?.[1] ?? null,
+        f.versionMissing !== undefined, (f.versionMissing ?? []).map((r) => r.type), (f.versionMissing ?? []).map((r) => r.version),
+      ],
     );
     return rows.map((r) => ({ instance: instanceOf(r), key: [r.cursor_at, r.id] }));
   }

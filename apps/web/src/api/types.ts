@@ -52,6 +52,10 @@ export const SAGA_STATUSES: readonly SagaStatus[] = ['RUNNING', 'COMPENSATING', 
 export interface Saga {
   id: string;
   type: string;
+  /** The version of its definition the saga started on and runs on. */
+  definitionVersion: number;
+  /** Unfinished, and its definition version is not registered: it waits until it is. */
+  versionMissing: boolean;
   status: SagaStatus;
   currentStep: string;
   attempt: number;
@@ -83,6 +87,8 @@ export interface SagaHistoryEntry {
 }
 
 export interface SagaDetails extends Saga {
+  /** Events kept for the saga while its definition version is missing. */
+  parkedEvents: number;
   steps: SagaStep[];
   history: SagaHistoryEntry[];
 }

@@ -64,6 +64,7 @@ const STATUS_TONE: Record<string, string> = {
   INITIATED: 'neutral',
   PENDING: 'neutral',
   COMPENSATING: 'warn',
+  VERSION_MISSING: 'bad',
   COMPENSATED: 'warn',
   CANCELED: 'neutral',
   FAILED: 'bad',

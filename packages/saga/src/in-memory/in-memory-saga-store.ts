@@ -1,6 +1,7 @@
 import type { HistoryEntry, SagaInstance } from '../saga-instance';
 import {
   SagaConflictError,
+  type RegisteredDefinition,
   type SagaHistoryRecord,
   type SagaStore,
   type SagaUpdate,
@@ -57,9 +58,12 @@ export class InMemorySagaStore implements SagaStore<InMemorySagaTx> {
     return ids.flatMap((id) => tx.instances.get(id) ?? []);
   }
 
-  async claimDue(tx: InMemorySagaTx, now: Date, limit: number): Promise<SagaInstance[]> {
+  /** As the port says; without `registered` (a test calling it directly) every version is claimed. */
+  async claimDue(tx: InMemorySagaTx, now: Date, limit: number, registered?: readonly RegisteredDefinition[]): Promise<SagaInstance[]> {
+    const known = registered && new Set(registered.map((r) => `${r.type}\u0000${r.version}`));
     return [...tx.instances.values()]
       .filter((i) => i.deadlineAt !== null && i.deadlineAt.getTime() <= now.getTime())
+      .filter((i) => !known || known.has(`${i.type}\u0000${i.definitionVersion}`))
       .sort((a, b) => a.deadlineAt!.getTime() - b.deadlineAt!.getTime())
       .slice(0, limit);
   }

@@ -1,5 +1,11 @@
 import type { HistoryEntry, SagaInstance } from '../saga-instance';
 
+/** A saga type and definition version the engine has registered (as `SagaEngine.registered()` lists them). */
+export interface RegisteredDefinition {
+  readonly type: string;
+  readonly version: number;
+}
+
 /** A history entry with the saga it belongs to, as stores write it. */
 export interface SagaHistoryRecord extends HistoryEntry {
   readonly sagaId: string;
@@ -43,9 +49,11 @@ export interface SagaStore<Tx> {
   loadForUpdate(tx: Tx, ids: readonly string[]): Promise<SagaInstance[]>;
   /**
    * Up to `limit` instances whose `deadlineAt <= now`, locked, skipping ones another transaction
-   * holds (so several pollers can run), soonest deadline first.
+   * holds (so several pollers can run), soonest deadline first. Only instances whose type and
+   * `definitionVersion` are among `registered`: a saga whose version is missing keeps its timer
+   * until the version is back (and never starves the others).
    */
-  claimDue(tx: Tx, now: Date, limit: number): Promise<SagaInstance[]>;
+  claimDue(tx: Tx, now: Date, limit: number, registered: readonly RegisteredDefinition[]): Promise<SagaInstance[]>;
   /** Inserts new instances; throws {@link SagaConflictError} if an id exists. */
   insert(tx: Tx, instances: readonly SagaInstance[]): Promise<void>;
   /** Writes back changed instances; throws {@link SagaConflictError} if a version is not the expected one. */

@@ -49,8 +49,8 @@ export function SagaPage({ sagaId }: { sagaId: string }) {
   if (!saga.data) return <Spinner label="Loading the saga…" />;
   const s = saga.data;
   const t0 = Date.parse(s.createdAt);
-  const canRetry = s.status === 'RUNNING' || s.status === 'COMPENSATION_FAILED';
-  const canCancel = s.status === 'RUNNING';
+  const canRetry = !s.versionMissing && (s.status === 'RUNNING' || s.status === 'COMPENSATION_FAILED');
+  const canCancel = !s.versionMissing && s.status === 'RUNNING';
 
   return (
     <section>
@@ -68,6 +68,16 @@ export function SagaPage({ sagaId }: { sagaId: string }) {
           </dd>
           <dt>Type</dt>
           <dd>{s.type}</dd>
+          <dt>Version</dt>
+          <dd data-testid="saga-version">
+            v{s.definitionVersion}
+            {s.versionMissing ? (
+              <>
+                {' '}
+                <StatusBadge status="VERSION_MISSING" />
+              </>
+            ) : null}
+          </dd>
           <dt>Current step</dt>
           <dd>
             {s.currentStep} (attempt {s.attempt})
@@ -106,6 +116,12 @@ export function SagaPage({ sagaId }: { sagaId: string }) {
             </div>
           )}
         </div>
+        {s.versionMissing ? (
+          <p className="notice notice-warn" role="status" data-testid="saga-version-missing">
+            This saga runs on {s.type} v{s.definitionVersion}, a version this orchestrator does not have registered: it waits, and the replies it gets
+            are kept ({s.parkedEvents} so far). Register the version again (PLACE_ORDER_SAGA_VERSIONS) to resume it; retry and cancel need it too.
+          </p>
+        ) : null}
         {s.status === 'COMPENSATING' ? <p className="muted">The saga is compensating. If a compensation keeps failing it becomes COMPENSATION_FAILED, and retry applies.</p> : null}
         {s.status === 'COMPLETED' || s.status === 'COMPENSATED' ? <p className="muted">The saga has ended: no action applies.</p> : null}
         {error ? <ErrorNotice title="The action was refused." error={error} /> : null}
