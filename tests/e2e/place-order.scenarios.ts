@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { get, post, request, signIn } from './http.ts';
+import { assertMatchesResponse } from './openapi-schema.ts';
 import { available, balance, SEED_ORDER, type SagaStack } from './support.ts';
 
 export function describePlaceOrderSaga(title: string, startStack: () => Promise<SagaStack>): void {
@@ -29,6 +30,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       const before = await balance(stack, 'CUS_0001');
       const first = await post(`${api}/orders`, SEED_ORDER);
       assert.equal(first.status, 201, JSON.stringify(first.body));
+      assertMatchesResponse('placeOrder', first);
       assert.equal(first.body.status, 'PLACED');
       assert.deepEqual(
         first.body.statusHistory.map((h: { status: string }) => h.status),
@@ -38,6 +40,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(await balance(stack, 'CUS_0001'), Number((before - 999.99).toFixed(2)));
       const payments = await get(`${stack.url('payment')}/api/payments?orderId=${first.body.id}`);
       assert.equal(payments.status, 200);
+      assertMatchesResponse('listPayments', payments);
       assert.deepEqual(
         payments.body.items.map((p: { type: string; status: string; amount: number }) => [p.type, p.status, p.amount]),
         [['PAYMENT', 'COMPLETED', 999.99]],
@@ -45,11 +48,13 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
 
       const second = await post(`${api}/orders`, SEED_ORDER);
       assert.equal(second.status, 409, JSON.stringify(second.body));
+      assertMatchesResponse('placeOrder', second);
       assert.equal(second.body.code, 'OUT_OF_STOCK');
       assert.equal(second.body.message, 'P001 is not available');
       assert.equal(await available(stack, 'P001'), 0);
       assert.equal(await balance(stack, 'CUS_0001'), Number((before - 999.99).toFixed(2)));
       const failed = await (await signIn(api, 'CUS_0001')).get(`${api}/api/orders/${second.body.order.id}`);
+      assertMatchesResponse('getOrder', failed);
       assert.equal(failed.body.status, 'FAILED');
       assert.equal(failed.body.statusInfo, 'P001 is not available');
     });
@@ -61,6 +66,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
         orderItems: [{ productId: 'P003', quantity: 2 }],
       });
       assert.equal(created.status, 201, JSON.stringify(created.body));
+      assertMatchesResponse('createOrder', created);
       assert.equal(created.body.status, 'INITIATED');
       assert.equal(created.body.totalPrice, 179.98);
       const stockBefore = await available(stack, 'P003');
@@ -68,16 +74,27 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
 
       const paid = await customer.post(`${api}/api/orders/${created.body.id}/payment`);
       assert.equal(paid.status, 200, JSON.stringify(paid.body));
+      assertMatchesResponse('payOrder', paid);
       assert.equal(paid.body.status, 'PLACED');
       assert.equal(await available(stack, 'P003'), stockBefore - 2);
       assert.equal(await balance(stack, 'CUS_0002'), Number((walletBefore - 179.98).toFixed(2)));
 
       const again = await customer.post(`${api}/api/payment`, { orderId: created.body.id });
       assert.equal(again.status, 409);
+      assertMatchesResponse('payOrderByBody', again);
       assert.equal(again.body.code, 'ORDER_NOT_PAYABLE');
 
       const listed = await customer.get(`${api}/api/orders?customerId=CUS_0002`);
+      assertMatchesResponse('listOrders', listed);
       assert.ok(listed.body.items.some((o: { id: string }) => o.id === created.body.id));
+      // The rest of what the customer reads, as the OpenAPI document (and the web UI's types) say.
+      assertMatchesResponse('getOrderHistory', await customer.get(`${api}/api/orders/${created.body.id}/history`));
+      assertMatchesResponse('getWallet', await customer.get(`${api}/api/wallets/CUS_0002`));
+      const transactions = await customer.get(`${api}/api/wallets/CUS_0002/transactions?sort=desc&limit=2`);
+      assertMatchesResponse('listWalletTransactions', transactions);
+      assert.ok(transactions.body.items.some((t: { type: string; reference: string | null }) => t.type === 'DEBIT'), JSON.stringify(transactions.body));
+      assertMatchesResponse('listPayments', await customer.get(`${api}/api/payments?orderId=${created.body.id}`));
+      assertMatchesResponse('listProducts', await get(`${api}/api/products`));
     });
 
     it('fails a customer too poor for the order: 402, order FAILED with status info, stock released, no debit (through the gateway)', async () => {
@@ -88,6 +105,7 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(created.status, 201);
       const paid = await customer.post(`${api}/api/orders/${created.body.id}/payment`);
       assert.equal(paid.status, 402, JSON.stringify(paid.body));
+      assertMatchesResponse('payOrder', paid);
       assert.equal(paid.body.code, 'INSUFFICIENT_FUNDS');
       const order = await customer.get(`${api}/api/orders/${created.body.id}`);
       assert.equal(order.body.status, 'FAILED');
@@ -150,6 +168,22 @@ export function describePlaceOrderSaga(title: string, startStack: () => Promise<
       assert.equal(unknown.body.code, 'UNKNOWN_PRODUCT');
       assert.equal((await get(`${orders}/api/orders?customerId=CUS_0001`)).body.items.length, 2, 'only the two seed orders exist');
       assert.equal(await available(stack, 'P004'), stockBefore);
+    });
+
+    it("answers the operator's saga and dead-letter calls as the OpenAPI document says (through the gateway)", async () => {
+      const operator = await signIn(api, 'operator');
+      const completed = await operator.get(`${api}/api/sagas?status=COMPLETED&sort=desc&limit=2`);
+      const compensated = await operator.get(`${api}/api/sagas?status=COMPENSATED&limit=2`);
+      for (const page of [completed, compensated]) {
+        assertMatchesResponse('listSagas', page);
+        assert.ok(page.body.items.length > 0, JSON.stringify(page.body));
+        for (const saga of page.body.items) assertMatchesResponse('getSaga', await operator.get(`${api}/api/sagas/${saga.id}`));
+      }
+      const retry = await operator.post(`${api}/api/sagas/${completed.body.items[0].id}/retry`);
+      assert.equal(retry.status, 409, JSON.stringify(retry.body));
+      assertMatchesResponse('retrySaga', retry);
+      assertMatchesResponse('getSagaStats', await operator.get(`${api}/api/sagas/stats?seconds=300`));
+      assertMatchesResponse('listDeadLetters', await operator.get(`${api}/api/dead-letters?limit=5`));
     });
 
     it('leaves the services consistent (invariants I1–I6)', async () => {

@@ -16,6 +16,7 @@ import { envelopeHeaders, newEnvelope } from '@saga/messaging';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, watchedPage, type WatchedPage } from './browser.ts';
 import { eventually, request } from './http.ts';
+import { assertMatchesResponse } from './openapi-schema.ts';
 import { DEMO_LOGINS } from '@saga/app-gateway';
 import { authUsers, balance, startTestStack, type TestStack } from './support.ts';
 
@@ -246,10 +247,13 @@ describe('web UI in a real browser (e2e, Kafka stack)', () => {
     const auth = { authorization: `Bearer ${token}` };
     const listed = await request('GET', `${gw}/api/dead-letters?sagaId=${sagaId}&replayed=true`, undefined, auth);
     assert.equal(listed.status, 200);
+    assertMatchesResponse('listDeadLetters', listed);
     assert.equal(listed.body.items.length, 1);
     assert.equal(listed.body.items[0].messageId, poison.id);
+    assertMatchesResponse('getDeadLetter', await request('GET', `${gw}/api/dead-letters/${listed.body.items[0].id}`, undefined, auth));
     const again = await request('POST', `${gw}/api/dead-letters/${listed.body.items[0].id}/replay`, undefined, auth);
     assert.equal(again.status, 409);
+    assertMatchesResponse('replayDeadLetter', again);
     // A customer may not see the dead letters.
     const customer = (await request('POST', `${gw}/api/auth/login`, { username: 'CUS_0001', password: 'cus_0001-pass' })).body.token as string;
     assert.equal((await request('GET', `${gw}/api/dead-letters`, undefined, { authorization: `Bearer ${customer}` })).status, 403);

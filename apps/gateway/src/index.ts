@@ -3,3 +3,4 @@
 export * from './gateway.app';
 export * from './gateway.config';
 export { DEMO_LOGINS, hashPassword } from './auth/users';
+export { openApiDocument } from './openapi/openapi.document';

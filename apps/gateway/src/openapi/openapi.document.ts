@@ -23,27 +23,84 @@ const queryParam = (name: string, schema: Json, required = false, description?: 
   schema,
   ...(description ? { description } : {}),
 });
+/**
+ * An object answered by a service: every property listed is always present (nullable ones as `null`),
+ * none other is, so generated types need no `?` and a response with an undocumented field fails the
+ * e2e schema checks.
+ */
+const closed = (properties: Record<string, Json>, extra: Json = {}): Json => ({
+  type: 'object',
+  required: Object.keys(properties),
+  properties,
+  additionalProperties: false,
+  ...extra,
+});
+const nullable = (type: string, extra: Json = {}): Json => ({ type: [type, 'null'], ...extra });
+const dateTime: Json = { type: 'string', format: 'date-time' };
+const count: Json = { type: 'integer', minimum: 0 };
 /** Keyset paging (nest-kit's paging.ts): `limit` and the `cursor` of the previous page's `nextCursor`. */
 const cursorPage = [
   queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }),
   queryParam('cursor', { type: 'string', pattern: '^[A-Za-z0-9_-]{1,400}$' }, false, 'the `nextCursor` of the previous page (or follow the `Link` header)'),
   queryParam('sort', { type: 'string', enum: ['asc', 'desc'], default: 'asc' }, false, 'asc: oldest first (rows added while paging come on later pages); desc: newest first'),
 ];
-/** A keyset page of `item`, with the next page also in `Link: <…>; rel="next"` (RFC 8288). */
-const cursorPageOf = (description: string, item: Json): Json => ({
+/** The body of a keyset page of `item` (nest-kit's `pageOf`), plus any `extra` properties of the list. */
+const pageOf = (item: Json, extra: Record<string, Json> = {}): Json =>
+  closed({
+    items: { type: 'array', items: item },
+    limit: { type: 'integer', minimum: 1 },
+    nextCursor: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' },
+    ...extra,
+  });
+/** A keyset page (a `*Page` schema), with the next page also in `Link: <…>; rel="next"` (RFC 8288). */
+const cursorPageOf = (description: string, page: Json): Json => ({
   description,
   headers: { link: { description: 'the next page: `<url>; rel="next"` (absent on the last page)', schema: { type: 'string' } } },
-  content: json({
-    type: 'object',
-    required: ['items', 'limit', 'nextCursor'],
-    properties: { items: { type: 'array', items: item }, limit: { type: 'integer' }, nextCursor: { type: ['string', 'null'], description: 'cursor of the next page; null on the last' } },
-  }),
+  content: json(page),
 });
 const orderId = pathParam('id', 'order id');
 const customerId = pathParam('customerId', 'customer id, e.g. CUS_0001');
 
 const Money = fromZod(MoneySchema.describe('decimal amount with at most two decimal places'));
 const ORDER_STATUSES = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE', 'PLACED', 'ON_WAY', 'DELIVERED', 'FAILED', 'CANCELED'];
+// The orchestrator's words (packages/saga SagaStatus and HistoryEvent, the orchestrator's StepState),
+// written out here because the gateway depends on no service; the e2e schema checks hold them to it.
+const SAGA_STATUSES = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'];
+const STEP_STATES = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'COMPENSATING', 'COMPENSATED', 'COMPENSATION_FAILED'];
+const HISTORY_EVENTS = [
+  'STARTED', 'COMMAND_SENT', 'REPLY', 'TIMEOUT', 'RETRY_SCHEDULED', 'RETRY', 'STEP_FAILED', 'COMPENSATION_SENT', 'COMPENSATION_REPLY',
+  'COMPENSATION_TIMEOUT', 'COMPENSATION_RETRY', 'COMPENSATION_FAILED', 'OPERATOR_RETRY', 'OPERATOR_CANCEL', 'COMPLETED', 'COMPENSATED',
+];
+
+const ORDER = {
+  id: { type: 'string' },
+  customerId: { type: 'string' },
+  status: ref('OrderStatus'),
+  statusInfo: nullable('string', { description: 'why the order is in its status, e.g. the failure of a FAILED one' }),
+  totalPrice: ref('Money'),
+  currency: { type: 'string' },
+  orderItems: {
+    type: 'array',
+    items: closed({ productId: { type: 'string' }, quantity: { type: 'integer', minimum: 1 }, unitPrice: ref('Money'), totalPrice: ref('Money') }),
+  },
+  statusHistory: { type: 'array', items: ref('StatusHistoryEntry') },
+  createdAt: dateTime,
+  updatedAt: dateTime,
+};
+const WALLET = { customerId: { type: 'string' }, balance: ref('Money'), currency: { type: 'string' } };
+const SAGA = {
+  id: { type: 'string', description: 'saga id (= order id)' },
+  type: { type: 'string', description: 'saga definition, e.g. PlaceOrder' },
+  status: ref('SagaStatus'),
+  currentStep: { type: 'string', description: 'the step whose command or compensation was sent last' },
+  attempt: { type: 'integer', minimum: 0, description: 'send count of the current command or compensation' },
+  failure: { ...nullable('object'), required: ['code', 'reason', 'step'], properties: { code: { type: 'string' }, reason: { type: 'string' }, step: { type: 'string' } }, additionalProperties: false },
+  deadlineAt: nullable('string', { format: 'date-time', description: 'the durable timer; null when nothing is awaited' }),
+  version: { type: 'integer', minimum: 1 },
+  data: { description: "the saga's data, as its definition shapes it" },
+  createdAt: dateTime,
+  updatedAt: dateTime,
+};
 
 const schemas: Record<string, Json> = {
   Error: {
@@ -54,28 +111,11 @@ const schemas: Record<string, Json> = {
     example: { code: 'OUT_OF_STOCK', message: 'P001 is not available' },
   },
   Login: fromZod(LoginSchema),
-  DeadLetter: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      originalTopic: { type: 'string' },
-      dlqTopic: { type: 'string' },
-      key: { type: 'string' },
-      messageId: { type: ['string', 'null'] },
-      messageType: { type: ['string', 'null'] },
-      sagaId: { type: ['string', 'null'] },
-      reason: { type: 'string', enum: ['malformed', 'poison', 'failed', 'unknown'] },
-      error: { type: 'string' },
-      receivedAt: { type: 'string', format: 'date-time' },
-      replayedAt: { type: ['string', 'null'], format: 'date-time' },
-      replayMessageId: { type: ['string', 'null'] },
-    },
-  },
-  LoginResult: {
-    type: 'object',
-    required: ['token', 'role', 'sub'],
-    properties: { token: { type: 'string', description: 'JWT, sent as `Authorization: Bearer <token>`' }, role: { type: 'string', enum: ['customer', 'operator'] }, sub: { type: 'string' } },
-  },
+  LoginResult: closed({
+    token: { type: 'string', description: 'JWT, sent as `Authorization: Bearer <token>`' },
+    role: { type: 'string', enum: ['customer', 'operator'] },
+    sub: { type: 'string', description: 'the customer id of a customer, `operator` for the operator' },
+  }),
   Money,
   Currency: fromZod(CurrencySchema),
   CreateOrder: {
@@ -106,53 +146,29 @@ const schemas: Record<string, Json> = {
   PayOrder: { type: 'object', additionalProperties: false, required: ['orderId'], properties: { orderId: { type: 'string', minLength: 1, maxLength: 64 } } },
   UpdateStatus: { type: 'object', additionalProperties: false, required: ['status'], properties: { status: { type: 'string', enum: ['ON_WAY', 'DELIVERED'] } } },
   OrderStatus: { type: 'string', enum: ORDER_STATUSES },
-  StatusHistoryEntry: {
-    type: 'object',
-    required: ['status', 'at'],
-    properties: { status: ref('OrderStatus'), statusInfo: { type: ['string', 'null'] }, at: { type: 'string', format: 'date-time' } },
-  },
-  Order: {
-    type: 'object',
-    required: ['id', 'customerId', 'status', 'totalPrice', 'currency', 'orderItems', 'statusHistory'],
-    properties: {
-      id: { type: 'string' },
-      customerId: { type: 'string' },
-      status: ref('OrderStatus'),
-      statusInfo: { type: ['string', 'null'] },
-      totalPrice: ref('Money'),
-      currency: { type: 'string' },
-      orderItems: {
-        type: 'array',
-        items: {
-          type: 'object',
-          properties: { productId: { type: 'string' }, quantity: { type: 'integer' }, unitPrice: ref('Money'), totalPrice: ref('Money') },
-        },
-      },
-      statusHistory: { type: 'array', items: ref('StatusHistoryEntry') },
-      createdAt: { type: 'string', format: 'date-time' },
-      updatedAt: { type: 'string', format: 'date-time' },
-    },
-  },
-  PendingOrder: {
-    allOf: [ref('Order'), { type: 'object', properties: { url: { type: 'string', description: 'where to follow the order' } } }],
-  },
-  Product: {
-    type: 'object',
-    properties: { id: { type: 'string' }, name: { type: 'string' }, type: { type: 'string' }, price: ref('Money'), available: { type: 'integer' } },
-  },
-  Wallet: { type: 'object', properties: { customerId: { type: 'string' }, balance: ref('Money'), currency: { type: 'string' } } },
-  WalletTransaction: {
-    type: 'object',
-    properties: {
-      id: { type: 'string' },
-      type: { type: 'string' },
-      amount: ref('Money'),
-      currency: { type: 'string' },
-      description: { type: ['string', 'null'] },
-      reference: { type: ['string', 'null'] },
-      createdAt: { type: 'string', format: 'date-time' },
-    },
-  },
+  StatusHistoryEntry: closed({ status: ref('OrderStatus'), statusInfo: nullable('string'), at: dateTime }),
+  Order: closed(ORDER),
+  PendingOrder: closed({ ...ORDER, url: { type: 'string', description: 'where to follow the order (also in `Location`)' } }, { description: 'an order whose saga still runs (202)' }),
+  OrderPage: pageOf(ref('Order')),
+  Product: closed({
+    id: { type: 'string' },
+    name: { type: 'string' },
+    type: { type: 'string' },
+    price: ref('Money'),
+    available: { ...count, description: 'stock that can still be bought' },
+  }),
+  Wallet: closed(WALLET),
+  WalletTransaction: closed({
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['DEPOSIT', 'WITHDRAWAL', 'DEBIT', 'REFUND'], description: 'a payment is a DEBIT, its compensation a REFUND' },
+    amount: ref('Money'),
+    currency: { type: 'string' },
+    description: nullable('string'),
+    reference: nullable('string', { description: 'the payment of a DEBIT or REFUND' }),
+    createdAt: dateTime,
+  }),
+  WalletTransactionPage: pageOf(ref('WalletTransaction')),
+  WalletMove: closed({ ...WALLET, transaction: ref('WalletTransaction') }, { description: 'the wallet after a deposit or withdrawal, with its transaction' }),
   MoveMoney: {
     type: 'object',
     additionalProperties: false,
@@ -160,19 +176,72 @@ const schemas: Record<string, Json> = {
     properties: { amount: { ...ref('Money'), exclusiveMinimum: 0, maximum: 1_000_000 }, currency: ref('Currency'), description: { type: 'string', minLength: 1, maxLength: 200 } },
     example: { amount: 25.5 },
   },
-  Payment: {
-    type: 'object',
-    properties: {
-      paymentId: { type: 'string' },
-      type: { type: 'string' },
-      status: { type: 'string' },
-      amount: ref('Money'),
-      currency: { type: 'string' },
-      description: { type: ['string', 'null'] },
-      createdAt: { type: 'string', format: 'date-time' },
+  Payment: closed({
+    paymentId: { type: 'string' },
+    type: { type: 'string', enum: ['PAYMENT', 'REFUND'] },
+    status: { type: 'string', enum: ['PENDING', 'COMPLETED', 'FAILED'] },
+    amount: ref('Money'),
+    currency: { type: 'string' },
+    description: { type: 'string' },
+    createdAt: dateTime,
+  }),
+  PaymentPage: pageOf(ref('Payment')),
+  SagaStatus: { type: 'string', enum: SAGA_STATUSES },
+  Saga: closed(SAGA, { description: 'a saga instance (operator view)' }),
+  SagaPage: pageOf(ref('Saga')),
+  StepState: { type: 'string', enum: STEP_STATES },
+  SagaStep: closed(
+    {
+      name: { type: 'string' },
+      state: ref('StepState'),
+      attempts: { ...count, description: 'sends of the step command' },
+      startedAt: nullable('string', { format: 'date-time' }),
+      finishedAt: nullable('string', { format: 'date-time' }),
+      durationMs: nullable('integer', { minimum: 0 }),
+      compensationAttempts: count,
     },
-  },
-  Saga: { type: 'object', description: 'a saga instance with its steps (operator view)', additionalProperties: true },
+    { description: "one step of a saga's timeline, derived from its history" },
+  ),
+  SagaHistoryEvent: { type: 'string', enum: HISTORY_EVENTS },
+  SagaHistoryEntry: closed({
+    seq: { type: 'integer', minimum: 1 },
+    at: dateTime,
+    step: { type: 'string' },
+    event: ref('SagaHistoryEvent'),
+    detail: { type: 'object', additionalProperties: true, description: 'what the event carries, e.g. `{type, messageId, attempt}` of a COMMAND_SENT' },
+  }),
+  SagaDetails: closed(
+    { ...SAGA, steps: { type: 'array', items: ref('SagaStep') }, history: { type: 'array', items: ref('SagaHistoryEntry') } },
+    { description: 'a saga instance with its step timeline and history' },
+  ),
+  OutcomeBucket: closed({ at: dateTime, COMPLETED: count, COMPENSATED: count, COMPENSATION_FAILED: count }, { description: 'sagas that ended in one second, by outcome' }),
+  SagaStats: closed({ seconds: { type: 'integer', minimum: 1 }, buckets: { type: 'array', items: ref('OutcomeBucket'), description: 'one per second, oldest first, zeros included' } }),
+  DeadLetter: closed({
+    id: { type: 'string', pattern: '^[1-9][0-9]*$' },
+    dlqTopic: { type: 'string' },
+    dlqPartition: count,
+    dlqOffset: { type: 'string', pattern: '^[0-9]+$' },
+    originalTopic: { type: 'string' },
+    key: { type: 'string' },
+    messageId: nullable('string'),
+    messageType: nullable('string'),
+    sagaId: nullable('string'),
+    reason: { type: 'string', enum: ['malformed', 'poison', 'failed', 'unknown'] },
+    error: { type: 'string' },
+    consumerGroup: nullable('string'),
+    failedAt: nullable('string', { format: 'date-time' }),
+    envelope: {
+      type: 'object',
+      additionalProperties: true,
+      properties: { payload: { description: 'the message body (the text of one that was not JSON)' } },
+      description: "the original message's envelope as received (a malformed one may lack fields)",
+    },
+    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'its other Kafka headers, `dlq-*` included' },
+    receivedAt: dateTime,
+    replayedAt: nullable('string', { format: 'date-time' }),
+    replayMessageId: nullable('string'),
+  }),
+  DeadLetterPage: pageOf(ref('DeadLetter'), { total: { ...count, description: 'dead letters in all' }, pending: { ...count, description: 'not replayed yet' } }),
 };
 
 const SAGA_FAILURES = {
@@ -189,6 +258,18 @@ const PREFER = {
   description: '`respond-async` answers 202 at once; `wait=N` waits at most N seconds (never more than ORDER_WAIT_MS); echoed in Preference-Applied',
   schema: { type: 'string', examples: ['respond-async', 'wait=2'] },
 };
+/** `Idempotency-Key` (IETF draft) of a call that creates an order or starts its saga. */
+const IDEMPOTENCY_KEY = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  description:
+    "1–255 printable ASCII characters (a Structured Field string, `\"…\"`, or bare), scoped to the order's customer and kept IDEMPOTENCY_KEY_TTL_MS (24 h). " +
+    "A repeat of the same request (same body) makes no new order and starts no second saga: it gets the first request's order, waited for like the first " +
+    '(`Prefer` applies), marked `Idempotent-Replayed: true`; the same key with another request is a 422. Without one the gateway sets a UUID. Echoed in the response.',
+  schema: { type: 'string', minLength: 1, maxLength: 255, examples: ['8e03978e-40d5-43e8-bc93-6894a57f9324'] },
+};
+const KEY_REUSED = { '422': err('IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was first used with another request (body or call); `field` names the header') };
 
 const paths: Record<string, Json> = {
   '/health': {
@@ -213,7 +294,7 @@ const paths: Record<string, Json> = {
       tags: ['orders'],
       summary: 'seed one-call flow: create the order and run the saga',
       description: 'With AUTH_MODE=demo this call also works without a token, acting as the customer of its body.',
-      parameters: [PREFER],
+      parameters: [PREFER, IDEMPOTENCY_KEY],
       requestBody: body(ref('CreateOrder')),
       responses: {
         '201': ok('the order, PLACED', ref('Order')),
@@ -221,6 +302,7 @@ const paths: Record<string, Json> = {
         '400': err('VALIDATION_FAILED'),
         '403': err('FORBIDDEN: a customer token ordering for another customer'),
         '404': err('UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER (nothing is written)'),
+        ...KEY_REUSED,
         ...SAGA_FAILURES,
         ...COMMON,
       },
@@ -242,12 +324,14 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'create an order, status INITIATED (no saga yet)',
+      parameters: [IDEMPOTENCY_KEY],
       requestBody: body(ref('CreateOrder')),
       responses: {
         '201': ok('the order', ref('Order')),
         '400': err('VALIDATION_FAILED'),
         '403': err('FORBIDDEN: a customer token ordering for another customer'),
         '404': err('UNKNOWN_PRODUCT, UNKNOWN_CUSTOMER (nothing is written)'),
+        ...KEY_REUSED,
         ...COMMON,
       },
     },
@@ -258,7 +342,7 @@ const paths: Record<string, Json> = {
         queryParam('customerId', { type: 'string' }, true),
         ...cursorPage,
       ],
-      responses: { '200': cursorPageOf('a page of orders', ref('Order')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of orders', ref('OrderPage')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/orders/{id}': {
@@ -276,17 +360,33 @@ const paths: Record<string, Json> = {
     post: {
       tags: ['orders'],
       summary: 'pay an INITIATED order: runs the saga and waits a bounded time',
-      parameters: [orderId, PREFER],
-      responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
+      parameters: [orderId, PREFER, IDEMPOTENCY_KEY],
+      responses: {
+        '200': ok('the order, PLACED', ref('Order')),
+        '202': ok('saga still running', ref('PendingOrder')),
+        '400': err('VALIDATION_FAILED (a malformed Idempotency-Key)'),
+        '404': err('NOT_FOUND'),
+        ...KEY_REUSED,
+        ...SAGA_FAILURES,
+        ...COMMON,
+      },
     },
   },
   '/api/payment': {
     post: {
       tags: ['orders'],
       summary: 'alias of POST /api/orders/{id}/payment (Tiny-Saga UI)',
-      parameters: [PREFER],
+      parameters: [PREFER, IDEMPOTENCY_KEY],
       requestBody: body(ref('PayOrder')),
-      responses: { '200': ok('the order, PLACED', ref('Order')), '202': ok('saga still running', ref('PendingOrder')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...SAGA_FAILURES, ...COMMON },
+      responses: {
+        '200': ok('the order, PLACED', ref('Order')),
+        '202': ok('saga still running', ref('PendingOrder')),
+        '400': err('VALIDATION_FAILED'),
+        '404': err('NOT_FOUND'),
+        ...KEY_REUSED,
+        ...SAGA_FAILURES,
+        ...COMMON,
+      },
     },
   },
   '/api/orders/{id}/cancel': {
@@ -326,7 +426,7 @@ const paths: Record<string, Json> = {
       summary: 'deposit',
       parameters: [customerId],
       requestBody: body(ref('MoveMoney')),
-      responses: { '200': ok('wallet and transaction', ref('Wallet')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
+      responses: { '200': ok('wallet and transaction', ref('WalletMove')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
     },
   },
   '/api/wallets/{customerId}/withdraw': {
@@ -335,7 +435,7 @@ const paths: Record<string, Json> = {
       summary: 'withdraw',
       parameters: [customerId],
       requestBody: body(ref('MoveMoney')),
-      responses: { '200': ok('wallet and transaction', ref('Wallet')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), '409': err('INSUFFICIENT_FUNDS'), ...COMMON },
+      responses: { '200': ok('wallet and transaction', ref('WalletMove')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), '409': err('INSUFFICIENT_FUNDS'), ...COMMON },
     },
   },
   '/api/wallets/{customerId}/transactions': {
@@ -343,7 +443,7 @@ const paths: Record<string, Json> = {
       tags: ['wallets'],
       summary: 'wallet transactions by id, keyset-paged: oldest first, or newest first with sort=desc',
       parameters: [customerId, ...cursorPage],
-      responses: { '200': cursorPageOf('a page of transactions', ref('WalletTransaction')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of transactions', ref('WalletTransactionPage')), '400': err('VALIDATION_FAILED'), '404': err('NOT_FOUND'), ...COMMON },
     },
   },
   '/api/payments': {
@@ -351,7 +451,7 @@ const paths: Record<string, Json> = {
       tags: ['payments'],
       summary: 'payment ledger rows of an order by id, keyset-paged: oldest first, or newest first with sort=desc',
       parameters: [queryParam('orderId', { type: 'string' }, true), ...cursorPage],
-      responses: { '200': cursorPageOf('a page of ledger rows', ref('Payment')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of ledger rows', ref('PaymentPage')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/sagas': {
@@ -359,17 +459,17 @@ const paths: Record<string, Json> = {
       tags: ['operator'],
       summary: 'operator: saga instances by creation, keyset-paged (sort=desc: newest first)',
       parameters: [
-        queryParam('status', { type: 'string' }),
+        queryParam('status', ref('SagaStatus')),
         queryParam('type', { type: 'string' }),
         queryParam('minAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at least this long ago (e.g. stuck RUNNING sagas)'),
         queryParam('maxAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at most this long ago'),
         ...cursorPage,
       ],
-      responses: { '200': cursorPageOf('a page of sagas', ref('Saga')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of sagas', ref('SagaPage')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/sagas/{id}': {
-    get: { tags: ['operator'], summary: 'operator: one saga with its step timeline', parameters: [pathParam('id', 'saga id (= order id)')], responses: { '200': ok('saga', ref('Saga')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), ...COMMON } },
+    get: { tags: ['operator'], summary: 'operator: one saga with its step timeline', parameters: [pathParam('id', 'saga id (= order id)')], responses: { '200': ok('saga', ref('SagaDetails')), '403': err('FORBIDDEN'), '404': err('NOT_FOUND'), ...COMMON } },
   },
   '/api/sagas/{id}/retry': {
     post: {
@@ -393,7 +493,7 @@ const paths: Record<string, Json> = {
       tags: ['operator'],
       summary: 'operator: sagas ended per second by outcome (COMPLETED, COMPENSATED, COMPENSATION_FAILED)',
       parameters: [queryParam('seconds', { type: 'integer', minimum: 1, maximum: 3600, default: 60 })],
-      responses: { '200': ok('one bucket per second, oldest first', { type: 'object', properties: { seconds: { type: 'integer' }, buckets: { type: 'array', items: { type: 'object' } } } }), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': ok('one bucket per second, oldest first', ref('SagaStats')), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/dead-letters': {
@@ -406,7 +506,7 @@ const paths: Record<string, Json> = {
         queryParam('sagaId', { type: 'string' }),
         ...cursorPage,
       ],
-      responses: { '200': cursorPageOf('a page of dead letters, with `total` and `pending` (not replayed) counts', ref('DeadLetter')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
+      responses: { '200': cursorPageOf('a page of dead letters, with `total` and `pending` (not replayed) counts', ref('DeadLetterPage')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },
     },
   },
   '/api/dead-letters/{id}': {

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError } from '../api/http';
-import type { CursorPage, Order } from '../api/types';
+import type { OrderPage } from '../api/types';
 import { useApi } from '../components/use-api';
 import { dateTime, ErrorNotice, Link, money, PageTitle, Spinner, StatusBadge } from '../components/ui';
 import { PATHS } from '../routes';
@@ -13,7 +13,7 @@ export function HistoryPage() {
   const { session } = useSession();
   const sub = session?.sub ?? '';
   const [page, reload] = useApi(
-    (signal) => api<CursorPage<Order>>('GET', `/api/orders?customerId=${encodeURIComponent(sub)}&sort=desc&limit=${RECENT}`, undefined, { signal }),
+    (signal) => api<OrderPage>('GET', `/api/orders?customerId=${encodeURIComponent(sub)}&sort=desc&limit=${RECENT}`, undefined, { signal }),
     [sub],
   );
   const orders = { ...page, data: page.data?.items };

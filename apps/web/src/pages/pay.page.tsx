@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api/http';
 import { followOrder, TERMINAL_STATUSES, type StatusEvent } from '../api/order-events';
-import type { Order, OrderStatus, Wallet } from '../api/types';
+import type { Order, OrderStatus, PendingOrder, Wallet } from '../api/types';
 import { useApi } from '../components/use-api';
 import { dateTime, ErrorNotice, Link, money, PageTitle, Spinner, StatusBadge } from '../components/ui';
 import { PATHS } from '../routes';
@@ -103,7 +103,7 @@ export function PayPage({ orderId }: { orderId: string }) {
     stop.current?.();
     stop.current = follow();
     try {
-      const res = await api<Order>('POST', `/api/orders/${encodeURIComponent(orderId)}/payment`);
+      const res = await api<Order | PendingOrder>('POST', `/api/orders/${encodeURIComponent(orderId)}/payment`);
       setOutcome(res.status === 'PLACED' ? { kind: 'placed' } : { kind: 'running' });
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError(0, 'CLIENT', String(err));

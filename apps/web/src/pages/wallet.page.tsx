@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { api, ApiError } from '../api/http';
-import type { CursorPage, Wallet, WalletTransaction } from '../api/types';
+import type { Wallet, WalletMove, WalletTransactionPage } from '../api/types';
 import { useApi } from '../components/use-api';
 import { dateTime, ErrorNotice, money, PageTitle, Spinner } from '../components/ui';
 import { useSession } from '../session';
@@ -19,8 +19,8 @@ function MoveForm({ kind, customerId, onDone }: { kind: 'deposit' | 'withdraw'; 
     setDone(undefined);
     try {
       const value = Number(amount);
-      await api('POST', `/api/wallets/${encodeURIComponent(customerId)}/${kind}`, { amount: value });
-      setDone(`${kind === 'deposit' ? 'Deposited' : 'Withdrew'} ${money(value)}.`);
+      const moved = await api<WalletMove>('POST', `/api/wallets/${encodeURIComponent(customerId)}/${kind}`, { amount: value });
+      setDone(`${kind === 'deposit' ? 'Deposited' : 'Withdrew'} ${money(moved.transaction.amount)}; the balance is ${money(moved.balance)}.`);
       setAmount('');
       onDone();
     } catch (err) {
@@ -57,7 +57,7 @@ export function WalletPage() {
   const customerId = session?.sub ?? '';
   const path = `/api/wallets/${encodeURIComponent(customerId)}`;
   const [wallet, reloadWallet] = useApi((signal) => api<Wallet>('GET', path, undefined, { signal }), [path]);
-  const [ledgerPage, reloadLedger] = useApi((signal) => api<CursorPage<WalletTransaction>>('GET', `${path}/transactions?sort=desc&limit=${RECENT}`, undefined, { signal }), [path]);
+  const [ledgerPage, reloadLedger] = useApi((signal) => api<WalletTransactionPage>('GET', `${path}/transactions?sort=desc&limit=${RECENT}`, undefined, { signal }), [path]);
   const ledger = { ...ledgerPage, data: ledgerPage.data?.items };
   const reload = () => {
     void reloadWallet();

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api, ApiError } from '../../api/http';
-import type { CursorPage, DeadLetter } from '../../api/types';
+import type { DeadLetter, DeadLetterPage } from '../../api/types';
 import { dateTime, ErrorNotice, Link, PageTitle, Spinner } from '../../components/ui';
 import { useApi } from '../../components/use-api';
 import { PATHS } from '../../routes';
@@ -12,7 +12,7 @@ export function DeadLettersPage() {
   const [topic, setTopic] = useState('');
   const [replayed, setReplayed] = useState('');
   const query = [topic ? `topic=${encodeURIComponent(topic)}` : '', replayed ? `replayed=${replayed}` : '', 'sort=desc', 'limit=100'].filter(Boolean).join('&');
-  const [letters, reload] = useApi((signal) => api<CursorPage<DeadLetter> & { total: number; pending: number }>('GET', `/api/dead-letters?${query}`, undefined, { signal }), [query]);
+  const [letters, reload] = useApi((signal) => api<DeadLetterPage>('GET', `/api/dead-letters?${query}`, undefined, { signal }), [query]);
   const [busy, setBusy] = useState<string | undefined>();
   const [error, setError] = useState<ApiError | undefined>();
   const [done, setDone] = useState<string | undefined>();

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { api } from '../../api/http';
-import { SAGA_STATUSES, type CursorPage, type OutcomeBucket, type Saga, type SagaStatus } from '../../api/types';
+import { SAGA_STATUSES, type SagaPage, type SagaStats, type SagaStatus } from '../../api/types';
 import { OutcomeChart } from '../../components/outcome-chart';
 import { dateTime, ErrorNotice, Link, PageTitle, Spinner, StatusBadge } from '../../components/ui';
 import { useApi } from '../../components/use-api';
@@ -19,17 +19,16 @@ const PAGE = 25;
 
 /** Operator: the live outcome chart and the sagas, filtered by state and age. */
 export function SagasPage() {
-  // a status, or 'VERSION_MISSING': the unfinished sagas whose definition version is not registered
-  const [status, setStatus] = useState<SagaStatus | 'VERSION_MISSING' | ''>('');
+  const [status, setStatus] = useState<SagaStatus | ''>('');
   const [age, setAge] = useState('');
   // The cursors of the pages walked to (newest first); empty: the first page.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
-  const query = [status === 'VERSION_MISSING' ? 'versionMissing=true' : status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
+  const query = [status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
     .filter(Boolean)
     .join('&');
-  const [sagas, reloadSagas] = useApi((signal) => api<CursorPage<Saga>>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
-  const [stats, reloadStats] = useApi((signal) => api<{ buckets: OutcomeBucket[] }>('GET', '/api/sagas/stats?seconds=60', undefined, { signal }), []);
+  const [sagas, reloadSagas] = useApi((signal) => api<SagaPage>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
+  const [stats, reloadStats] = useApi((signal) => api<SagaStats>('GET', '/api/sagas/stats?seconds=60', undefined, { signal }), []);
   const [live, setLive] = useState(true);
   useInterval(() => void reloadStats(), live ? 2_000 : null);
   useInterval(() => void reloadSagas(), live && cursors.length === 0 ? 5_000 : null);
@@ -63,7 +62,7 @@ export function SagasPage() {
               id="saga-status"
               value={status}
               onChange={(e) => {
-                setStatus(e.target.value as SagaStatus | 'VERSION_MISSING' | '');
+                setStatus(e.target.value as SagaStatus | '');
                 setCursors([]);
               }}
             >
@@ -73,7 +72,6 @@ export function SagasPage() {
                   {s}
                 </option>
               ))}
-              <option value="VERSION_MISSING">version missing (waiting for its definition)</option>
             </select>
           </div>
           <div>
@@ -108,7 +106,6 @@ export function SagasPage() {
                 <tr>
                   <th scope="col">Saga (order id)</th>
                   <th scope="col">State</th>
-                  <th scope="col">Version</th>
                   <th scope="col">Step</th>
                   <th scope="col">Started</th>
                   <th scope="col">Failure</th>
@@ -124,14 +121,7 @@ export function SagasPage() {
                     </td>
                     <td>
                       <StatusBadge status={s.status} />
-                      {s.versionMissing ? (
-                        <>
-                          {' '}
-                          <StatusBadge status="VERSION_MISSING" />
-                        </>
-                      ) : null}
                     </td>
-                    <td>v{s.definitionVersion}</td>
                     <td>
                       {s.currentStep}
                       {s.attempt > 1 ? <span className="muted"> (attempt {s.attempt})</span> : null}
