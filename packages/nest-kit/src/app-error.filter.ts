@@ -91,7 +91,20 @@ export class AppErrorFilter implements ExceptionFilter {
       // text: the client's fault, found by the bad-input fuzz test (was a 500).
       return [400, { code: ErrorCode.ValidationFailed, message: 'a text value contains a NUL character' }];
     }
+    if (isDatabaseUnavailable(exception)) {
+      // The database is restarting or unreachable: the service is, for a moment, unavailable (a
+      // client may retry), not broken. Found by the chaos run's PostgreSQL restarts (was a 500).
+      this.logger.warn({ err: (exception as Error).message, method: request?.method, url: request?.url }, 'database unavailable');
+      return [503, { code: ErrorCode.Unavailable, message: 'the database is unavailable, try again' }];
+    }
     this.logger.error({ err: exception, method: request?.method, url: request?.url }, 'unhandled error');
     return [500, { code: ErrorCode.Internal, message: 'internal error' }];
   }
+}
+
+/** Connection failures and PostgreSQL's shutdown / start-up / connection-exception classes (57P01–57P03, 08xxx). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return err instanceof Error && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(err.message);
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03'].includes(code) || code.startsWith('08');
 }

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { Body, ConflictException, Controller, Get, Inject, Module, Post } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
+import pg from 'pg';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { BODY_LIMIT_BYTES, startHttpApp } from './http-app';
@@ -36,6 +37,15 @@ class TestController {
   @Get('boom')
   boom() {
     throw new Error('secret internals');
+  }
+  @Get('db-down')
+  async dbDown() {
+    // A real driver error: nothing listens on port 1.
+    await new pg.Client({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 2_000 }).connect();
+  }
+  @Get('db-restarting')
+  dbRestarting() {
+    throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
   }
   @Get('ready')
   ready() {
@@ -137,6 +147,12 @@ describe('startHttpApp + AppErrorFilter', () => {
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'NOT_FOUND');
     assert.deepEqual(await call('/t/conflict'), { status: 409, body: { code: 'CONFLICT', message: 'already there' } });
+  });
+
+  it('answers 503 UNAVAILABLE, not 500, while the database is unreachable or restarting', async () => {
+    for (const path of ['/t/db-down', '/t/db-restarting']) {
+      assert.deepEqual(await call(path), { status: 503, body: { code: 'UNAVAILABLE', message: 'the database is unavailable, try again' } }, path);
+    }
   });
 
   it('hides unexpected errors behind 500 INTERNAL and logs them with the stack', async () => {

@@ -156,6 +156,31 @@ describe('trip saga: a failure at each step compensates the done steps in revers
     saga.whenTimeout().whenReply('Done', {}).expectStatus('COMPLETED');
     assert.equal(saga.instance.attempt, 3);
   });
+
+  it('a retriable step re-sends only on the latest attempt\'s failure: a late or repeated one changes nothing (found by the engine simulation, seed 8)', () => {
+    const def = defineSaga<{ id: string }>('Retriable')
+      .retriable('only', {
+        invoke: (d) => ({ participant: 'p', type: 'Do', payload: d }),
+        onReply: { Done: 'success', NotYet: 'failure' },
+        retry: { maxAttempts: 1, backoffMs: 100 },
+      })
+      .build();
+    const saga = givenSaga(def).startedWith({ id: 'x' });
+    const first = saga.lastCommand.messageId;
+    saga.whenReply('NotYet', {}).whenTimeout().expectCommand({ type: 'Do' });
+    const second = saga.lastCommand.messageId;
+    const deadline = saga.instance.deadlineAt;
+    // The first attempt's failure again (a duplicate delivery), while the second is outstanding.
+    saga.whenReply('NotYet', {}, { to: first, messageId: 'dup' }).expectIgnored('earlier attempt').expectNoCommand();
+    assert.deepEqual([saga.instance.attempt, saga.instance.deadlineKind, saga.instance.deadlineAt], [2, 'REPLY', deadline]);
+    // The second attempt's failure schedules one re-send; a repeat of it does not schedule another.
+    saga.whenReply('NotYet', {}, { to: second });
+    const resendAt = saga.instance.deadlineAt;
+    saga.whenReply('NotYet', {}, { to: second, messageId: 'dup-2' }).expectIgnored('re-send is already scheduled');
+    assert.deepEqual([saga.instance.deadlineKind, saga.instance.deadlineAt], ['RESEND', resendAt]);
+    // A late success of the first attempt still completes the step.
+    saga.whenReply('Done', {}, { to: first }).expectStatus('COMPLETED');
+  });
 });
 
 describe('trip saga: timeouts', () => {

@@ -91,6 +91,15 @@ export function onReply<D>(
   if (instance.status === 'RUNNING') {
     const rule = step.replies.get(reply.type);
     if (!rule) return ignore(instance, `step ${step.name} does not expect ${reply.type}`);
+    // A retriable step keeps every attempt pending (a late success still counts), but only the latest
+    // attempt's failure decides a re-send: an earlier attempt's (late, duplicated), or one arriving
+    // while a re-send is already scheduled, would add an attempt and replace the pending timer.
+    if (step.kind === 'retriable' && rule.outcome === 'failure') {
+      const latest = instance.pendingCommandIds[instance.pendingCommandIds.length - 1];
+      if (reply.causationId !== latest || instance.deadlineKind === 'RESEND') {
+        return ignore(instance, `${reply.type} answers an earlier attempt of ${step.name}, or a re-send is already scheduled`);
+      }
+    }
     if (rule.update) t.s.data = rule.update(t.s.data, reply.payload) as D;
     t.log('REPLY', step.name, { ...detail, outcome: rule.outcome });
     if (rule.outcome === 'success') {

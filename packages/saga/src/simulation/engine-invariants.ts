@@ -207,7 +207,13 @@ export class EngineInvariants {
     const sent = this.commands.get(reply.causationId);
     const parsed = parseMessageType(reply.type);
     if (!sent || !parsed || parsed.step !== sent.step || sent.step !== instance.currentStep) return false;
-    if (instance.status === 'RUNNING') return sent.role === 'invoke' && (parsed.role === 'done' || parsed.role === 'failed');
+    if (instance.status === 'RUNNING') {
+      if (sent.role !== 'invoke' || (parsed.role !== 'done' && parsed.role !== 'failed')) return false;
+      // A retriable step's failure decides a re-send only for its latest attempt, and only once.
+      const retriable = this.definitionOf(instance.type).step(instance.currentStep).kind === 'retriable';
+      if (retriable && parsed.role === 'failed') return reply.causationId === instance.pendingCommandIds.at(-1) && instance.deadlineKind !== 'RESEND';
+      return true;
+    }
     if (instance.status === 'COMPENSATING' || instance.status === 'COMPENSATION_FAILED') return sent.role === 'undo' && parsed.role === 'undone';
     return false;
   }

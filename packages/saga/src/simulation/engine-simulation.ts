@@ -4,19 +4,15 @@ import { SimulatedWorld, emptyStats, type FaultProfile, type SeedStats } from '.
 
 /**
  * Invariants the current engine is known to break, found by this simulation and reported, not yet
- * fixed. A run that tolerates them lists them apart from failures; remove a rule from here once the
- * engine is fixed, so that a regression fails again.
- *
- * - `stale-retry`: a failure reply to an earlier attempt of a retriable step (late, or a duplicate
- *   delivery) still re-sends the step (at once with no backoff, else after it, replacing the latest
- *   attempt's reply deadline), although the latest attempt is outstanding: `onReply` applies a
- *   failure for any pending causation id, and a retriable step keeps every attempt's id pending.
- *   Replay e.g. `npm run sim -- --seed 74 --strict`.
+ * fixed (none today). A run that tolerates them lists them apart from failures; remove a rule from
+ * here once the engine is fixed, so that a regression fails again. (`stale-retry`, found here — a
+ * late failure of an earlier attempt of a retriable step re-sent it while the latest attempt was
+ * outstanding — is fixed in `onReply`; replay `npm run sim -- --seed 8 --strict`.)
  *
  * @example
  * await simulate({ seeds: 1_000, tolerate: KNOWN_ENGINE_ISSUES });
  */
-export const KNOWN_ENGINE_ISSUES: readonly InvariantRule[] = ['stale-retry'];
+export const KNOWN_ENGINE_ISSUES: readonly InvariantRule[] = [];
 
 /** Options of one seed. */
 export interface SeedOptions {
