@@ -91,6 +91,8 @@ const WALLET = { customerId: { type: 'string' }, balance: ref('Money'), currency
 const SAGA = {
   id: { type: 'string', description: 'saga id (= order id)' },
   type: { type: 'string', description: 'saga definition, e.g. PlaceOrder' },
+  definitionVersion: { type: 'integer', minimum: 1, description: 'the version of its definition the saga started on and runs on' },
+  versionMissing: { type: 'boolean', description: 'unfinished, and its definition version is not registered: it waits (replies kept) until the version is registered again' },
   status: ref('SagaStatus'),
   currentStep: { type: 'string', description: 'the step whose command or compensation was sent last' },
   attempt: { type: 'integer', minimum: 0, description: 'send count of the current command or compensation' },
@@ -211,7 +213,12 @@ const schemas: Record<string, Json> = {
     detail: { type: 'object', additionalProperties: true, description: 'what the event carries, e.g. `{type, messageId, attempt}` of a COMMAND_SENT' },
   }),
   SagaDetails: closed(
-    { ...SAGA, steps: { type: 'array', items: ref('SagaStep') }, history: { type: 'array', items: ref('SagaHistoryEntry') } },
+    {
+      ...SAGA,
+      parkedEvents: { type: 'integer', minimum: 0, description: 'events kept for the saga while its definition version is missing' },
+      steps: { type: 'array', items: ref('SagaStep') },
+      history: { type: 'array', items: ref('SagaHistoryEntry') },
+    },
     { description: 'a saga instance with its step timeline and history' },
   ),
   OutcomeBucket: closed({ at: dateTime, COMPLETED: count, COMPENSATED: count, COMPENSATION_FAILED: count }, { description: 'sagas that ended in one second, by outcome' }),
@@ -463,6 +470,7 @@ const paths: Record<string, Json> = {
         queryParam('type', { type: 'string' }),
         queryParam('minAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at least this long ago (e.g. stuck RUNNING sagas)'),
         queryParam('maxAgeSeconds', { type: 'number', minimum: 0 }, false, 'created at most this long ago'),
+        queryParam('versionMissing', { type: 'string', enum: ['true', 'false'] }, false, 'true: only the unfinished sagas whose definition version is not registered'),
         ...cursorPage,
       ],
       responses: { '200': cursorPageOf('a page of sagas', ref('SagaPage')), '400': err('VALIDATION_FAILED'), '403': err('FORBIDDEN'), ...COMMON },

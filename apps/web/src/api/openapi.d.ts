@@ -647,6 +647,10 @@ export interface components {
             id: string;
             /** @description saga definition, e.g. PlaceOrder */
             type: string;
+            /** @description the version of its definition the saga started on and runs on */
+            definitionVersion: number;
+            /** @description unfinished, and its definition version is not registered: it waits (replies kept) until the version is registered again */
+            versionMissing: boolean;
             status: components["schemas"]["SagaStatus"];
             /** @description the step whose command or compensation was sent last */
             currentStep: string;
@@ -710,6 +714,10 @@ export interface components {
             id: string;
             /** @description saga definition, e.g. PlaceOrder */
             type: string;
+            /** @description the version of its definition the saga started on and runs on */
+            definitionVersion: number;
+            /** @description unfinished, and its definition version is not registered: it waits (replies kept) until the version is registered again */
+            versionMissing: boolean;
             status: components["schemas"]["SagaStatus"];
             /** @description the step whose command or compensation was sent last */
             currentStep: string;
@@ -732,6 +740,8 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description events kept for the saga while its definition version is missing */
+            parkedEvents: number;
             steps: components["schemas"]["SagaStep"][];
             history: components["schemas"]["SagaHistoryEntry"][];
         };
@@ -2039,6 +2049,8 @@ export interface operations {
                 minAgeSeconds?: number;
                 /** @description created at most this long ago */
                 maxAgeSeconds?: number;
+                /** @description true: only the unfinished sagas whose definition version is not registered */
+                versionMissing?: "true" | "false";
                 limit?: number;
                 /** @description the `nextCursor` of the previous page (or follow the `Link` header) */
                 cursor?: string;

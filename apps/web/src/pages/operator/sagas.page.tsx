@@ -19,12 +19,13 @@ const PAGE = 25;
 
 /** Operator: the live outcome chart and the sagas, filtered by state and age. */
 export function SagasPage() {
-  const [status, setStatus] = useState<SagaStatus | ''>('');
+  // a status, or 'VERSION_MISSING': the unfinished sagas whose definition version is not registered
+  const [status, setStatus] = useState<SagaStatus | 'VERSION_MISSING' | ''>('');
   const [age, setAge] = useState('');
   // The cursors of the pages walked to (newest first); empty: the first page.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
-  const query = [status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
+  const query = [status === 'VERSION_MISSING' ? 'versionMissing=true' : status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
     .filter(Boolean)
     .join('&');
   const [sagas, reloadSagas] = useApi((signal) => api<SagaPage>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
@@ -62,7 +63,7 @@ export function SagasPage() {
               id="saga-status"
               value={status}
               onChange={(e) => {
-                setStatus(e.target.value as SagaStatus | '');
+                setStatus(e.target.value as SagaStatus | 'VERSION_MISSING' | '');
                 setCursors([]);
               }}
             >
@@ -72,6 +73,7 @@ export function SagasPage() {
                   {s}
                 </option>
               ))}
+              <option value="VERSION_MISSING">version missing (waiting for its definition)</option>
             </select>
           </div>
           <div>
@@ -106,6 +108,7 @@ export function SagasPage() {
                 <tr>
                   <th scope="col">Saga (order id)</th>
                   <th scope="col">State</th>
+                  <th scope="col">Version</th>
                   <th scope="col">Step</th>
                   <th scope="col">Started</th>
                   <th scope="col">Failure</th>
@@ -121,7 +124,14 @@ export function SagasPage() {
                     </td>
                     <td>
                       <StatusBadge status={s.status} />
+                      {s.versionMissing ? (
+                        <>
+                          {' '}
+                          <StatusBadge status="VERSION_MISSING" />
+                        </>
+                      ) : null}
                     </td>
+                    <td>v{s.definitionVersion}</td>
                     <td>
                       {s.currentStep}
                       {s.attempt > 1 ? <span className="muted"> (attempt {s.attempt})</span> : null}
