@@ -6,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
 import { Readiness, REQUEST_ID_HEADER, startHttpApp, stopOnce } from '@saga/nest-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { stringify as formEncode } from 'node:querystring';
 import { Redis } from 'ioredis';
@@ -203,6 +204,10 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       }
     }
     ctx.upstream = route.upstream;
+    // A saga-starting POST always carries an Idempotency-Key (the client's, or one made here), echoed
+    // to the client: a retry, ours on another instance or the client's, cannot make a second order.
+    const idempotencyKey = route.keyed?.(req.method, path) ? idempotencyKeyOf(req) : undefined;
+    if (idempotencyKey !== undefined) void reply.header(IDEMPOTENCY_KEY_HEADER, idempotencyKey);
     const runsSaga = route.runsSaga?.(req.method, path) ?? false;
     if (runsSaga && !(await admission.admit(reply.raw))) {
       logger.warn({ reqId: ctx.id, inFlight: admission.inFlight, queued: admission.queued }, 'saga call turned away: admission queue full');
@@ -226,11 +231,17 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       return reply.from(`${instance}${req.url}`, {
         timeout,
         ...forwardedForm(req),
-        rewriteRequestHeaders: (_r, headers) => ({ ...headers, ...traceHeaders(), [REQUEST_ID_HEADER]: ctx.id, 'x-forwarded-for': req.ip }),
+        rewriteRequestHeaders: (_r, headers) => ({
+          ...headers,
+          ...traceHeaders(),
+          [REQUEST_ID_HEADER]: ctx.id,
+          'x-forwarded-for': req.ip,
+          ...(idempotencyKey === undefined ? {} : { [IDEMPOTENCY_KEY_HEADER]: idempotencyKey }),
+        }),
         onError: (r, { error }) => {
           const code = errorCode(error);
           connectionFailed(route.upstream, instance, code, error.message);
-          const next = mayRetryElsewhere(req.method, code) ? pool.pick(tried) : undefined;
+          const next = mayRetryElsewhere(req.method, code, idempotencyKey !== undefined) ? pool.pick(tried) : undefined;
           logger.warn({ reqId: ctx.id, upstream: route.upstream, instance, err: error.message, code, retry: next }, 'upstream call failed');
           if (next !== undefined) {
             send(next);
@@ -294,6 +305,14 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
       redis?.disconnect();
     }),
   };
+}
+
+const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
+
+/** The client's Idempotency-Key, as sent (the order service validates it: 400), or a new one when it sent none. */
+function idempotencyKeyOf(req: FastifyRequest): string {
+  const given = req.headers[IDEMPOTENCY_KEY_HEADER];
+  return typeof given === 'string' ? given : randomUUID();
 }
 
 /**

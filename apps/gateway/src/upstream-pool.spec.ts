@@ -68,6 +68,14 @@ describe('retry rules', () => {
     }
   });
 
+  it('retries a POST carrying an Idempotency-Key after any connection failure (the repeat replays), never after a timeout', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']) assert.equal(mayRetryElsewhere('POST', code, true), true, code);
+    assert.equal(mayRetryElsewhere('POST', 'UND_ERR_HEADERS_TIMEOUT', true), false);
+    assert.equal(mayRetryElsewhere('POST', 'UND_ERR_BODY_TIMEOUT', true), false);
+    assert.equal(mayRetryElsewhere('POST', undefined, true), false);
+    assert.equal(mayRetryElsewhere('POST', 'ECONNRESET', false), false, 'without the key: the order may exist');
+  });
+
   it('counts only connection errors as the instance failing', () => {
     assert.equal(isConnectionFailure('ECONNREFUSED'), true);
     assert.equal(isConnectionFailure('UND_ERR_SOCKET'), true);

@@ -87,10 +87,16 @@ export function isConnectionFailure(code: string | undefined): boolean {
 
 /**
  * Whether a request that failed with `code` on one instance may go to another: an idempotent
- * request after any connection failure; any other request only when it never reached the instance
- * (nginx's `proxy_next_upstream` rule). A timeout is never retried: the instance may still be working.
+ * request, or one carrying an `Idempotency-Key` the service honours (`keyed`: its repeat gets the
+ * first one's outcome), after any connection failure — e.g. the instance died mid-request; any other
+ * request only when it never reached the instance (nginx's `proxy_next_upstream` rule). A timeout is
+ * never retried: the instance may still be working.
+ *
+ * @example
+ * mayRetryElsewhere('POST', 'ECONNRESET');       // false: the order may exist
+ * mayRetryElsewhere('POST', 'ECONNRESET', true); // true: the retry replays under the same key
  */
-export function mayRetryElsewhere(method: string, code: string | undefined): boolean {
+export function mayRetryElsewhere(method: string, code: string | undefined, keyed = false): boolean {
   if (code === undefined) return false;
-  return IDEMPOTENT.has(method.toUpperCase()) ? CONNECTION.has(code) : NOT_SENT.has(code);
+  return keyed || IDEMPOTENT.has(method.toUpperCase()) ? CONNECTION.has(code) : NOT_SENT.has(code);
 }

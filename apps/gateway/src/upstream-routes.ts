@@ -9,19 +9,27 @@ export interface UpstreamRoute {
   runsSaga?: (method: string, path: string) => boolean;
   /** Long-lived event streams: no request timeout, only an idle timeout, and never buffered. */
   streams?: (method: string, path: string) => boolean;
+  /**
+   * POSTs the service makes idempotent by their `Idempotency-Key`: the gateway sets one when the
+   * client sent none, so it may retry them on another instance even after the connection was cut.
+   */
+  keyed?: (method: string, path: string) => boolean;
 }
 
 const SAGA_CALL = (method: string, path: string): boolean =>
   method === 'POST' && (path === '/orders' || path === '/api/payment' || /^\/api\/orders\/[^/]+\/payment$/.test(path));
 
+/** Saga-starting calls and the creation of an order (its first step): the order service honours their key. */
+const KEYED_CALL = (method: string, path: string): boolean => SAGA_CALL(method, path) || (method === 'POST' && path === '/api/orders');
+
 const EVENT_STREAM = (method: string, path: string): boolean => method === 'GET' && /^\/api\/orders\/[^/]+\/events$/.test(path);
 
 /** Path prefixes of DESIGN §3 and the service behind each; anything else is a 404 at the gateway. */
 export const UPSTREAM_ROUTES: readonly UpstreamRoute[] = [
-  { path: '/orders', upstream: 'order', runsSaga: SAGA_CALL },
-  { path: '/api/orders', upstream: 'order' },
-  { path: '/api/orders/*', upstream: 'order', runsSaga: SAGA_CALL, streams: EVENT_STREAM },
-  { path: '/api/payment', upstream: 'order', runsSaga: SAGA_CALL },
+  { path: '/orders', upstream: 'order', runsSaga: SAGA_CALL, keyed: KEYED_CALL },
+  { path: '/api/orders', upstream: 'order', keyed: KEYED_CALL },
+  { path: '/api/orders/*', upstream: 'order', runsSaga: SAGA_CALL, streams: EVENT_STREAM, keyed: KEYED_CALL },
+  { path: '/api/payment', upstream: 'order', runsSaga: SAGA_CALL, keyed: KEYED_CALL },
   { path: '/api/products', upstream: 'inventory' },
   { path: '/api/products/*', upstream: 'inventory' },
   { path: '/api/wallets/*', upstream: 'wallet' },

@@ -36,20 +36,25 @@ export class OrderOutcomeWaiter {
     });
   }
 
-  /** Registers interest before the saga can end; the returned promise resolves on outcome or timeout. */
-  register(orderId: string, timeoutMs: number): Promise<void> {
+  /**
+   * Registers interest before the saga can end; the returned promise resolves on outcome, timeout or
+   * `signal` (the caller no longer waits).
+   */
+  register(orderId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     // Shutting down: nobody will apply the outcome here; the caller answers 202 at once.
-    if (this.stopped) return Promise.resolve();
+    if (this.stopped || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       let set = this.waiters.get(orderId);
       if (!set) this.waiters.set(orderId, (set = new Set()));
       const done = () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
         set.delete(done);
         if (set.size === 0 && this.waiters.get(orderId) === set) this.waiters.delete(orderId);
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
       set.add(done);
     });
   }

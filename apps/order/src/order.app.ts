@@ -51,7 +51,11 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
     build: (relay) => {
       const catalog = new Catalog(db, new CatalogClient(env.INVENTORY_URL), env.CATALOG_CACHE_MS);
       const customers = new CustomerDirectory(env.WALLET_URL, logger);
-      const orders = new OrderService(db, catalog, customers, waiter, relay, { waitMs: env.ORDER_WAIT_MS, expiryMs: env.ORDER_EXPIRY_MS });
+      const orders = new OrderService(db, catalog, customers, waiter, relay, {
+        waitMs: env.ORDER_WAIT_MS,
+        expiryMs: env.ORDER_EXPIRY_MS,
+        idempotencyKeyTtlMs: env.IDEMPOTENCY_KEY_TTL_MS,
+      });
       const handler = new OrderCommandsHandler(orders, logger);
       const events = new OrderEventStreams(db, waiter, logger, { heartbeatMs: env.SSE_HEARTBEAT_MS, rereadMs: env.SSE_REREAD_MS });
       return {
@@ -67,7 +71,15 @@ export async function startOrder({ env, logger, db, notifications, broker }: Ord
             },
           },
         ],
-        workersAfter: [new PeriodicRound(() => orders.expireDue(), { intervalMs: 5_000, onError: (err) => logger.error({ err }, 'order expiry failed') })],
+        workersAfter: [
+          new PeriodicRound(() => orders.expireDue(), { intervalMs: 5_000, onError: (err) => logger.error({ err }, 'order expiry failed') }),
+          // Expired idempotency keys go in rounds of 1,000, at once again while a round is full.
+          new PeriodicRound(() => orders.expireIdempotencyKeys(1_000), {
+            intervalMs: 60_000,
+            again: (removed) => removed === 1_000,
+            onError: (err) => logger.error({ err }, 'idempotency key expiry failed'),
+          }),
+        ],
       };
     },
   });

@@ -13,6 +13,8 @@ export const OrderEnvSchema = BaseEnvSchema.extend({
   ORDER_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   /** How long an INITIATED order may stay unpaid before it is canceled. */
   ORDER_EXPIRY_MS: z.coerce.number().int().min(1000).default(30 * 60_000),
+  /** How long an Idempotency-Key of a saga-starting call is kept (24 h); a repeat after that is a new request. */
+  IDEMPOTENCY_KEY_TTL_MS: z.coerce.number().int().min(1000).default(24 * 60 * 60_000),
   /** Comment lines an order event stream sends while idle, so proxies keep it open. */
   SSE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   /** An event stream also re-reads its order this often, in case a notification was missed. */

@@ -58,4 +58,23 @@ export const ORDER_MIGRATIONS: Migration[] = [
       CREATE INDEX orders_customer_keyset_idx ON orders (customer_id, created_at, id);
     `,
   },
+  {
+    name: '20261205212500_create_idempotency_keys',
+    up: `
+      -- Idempotency-Key of saga-starting calls, scoped to the customer: written in the transaction that
+      -- creates (or starts the saga of) the order, so a repeat finds the order and a second use of a
+      -- key cannot make a second order. Removed after IDEMPOTENCY_KEY_TTL_MS by a periodic round.
+      CREATE TABLE idempotency_keys (
+        customer_id text NOT NULL,
+        key text NOT NULL,
+        operation text NOT NULL,
+        request_hash text NOT NULL,
+        order_id text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        expires_at timestamptz NOT NULL,
+        PRIMARY KEY (customer_id, key)
+      );
+      CREATE INDEX idempotency_keys_expiry_idx ON idempotency_keys (expires_at);
+    `,
+  },
 ];

@@ -1,5 +1,6 @@
 import { keysetOrder } from '@saga/nest-kit';
 import type { Queryable } from '@saga/postgres';
+import { keyScope, type IdempotencyKeyClaim, type KeyedOperation } from './idempotency-key';
 import type { OrderStatus } from './order-status';
 
 export interface OrderItemRow {
@@ -264,6 +265,59 @@ export class OrderRepository {
       [id],
     );
     return claimed.rowCount === 1 ? this.transition(tx, id, ['INITIATED'], 'PAYMENT_PENDING') : undefined;
+  }
+
+  /**
+   * Claims idempotency keys (distinct per customer) for `ttlMs`, in one statement whatever their
+   * number; a key another transaction holds waits for it (keys are taken in one order, so two
+   * batches of several instances cannot deadlock). Returns the scopes (`keyScope`) of the keys
+   * claimed: one already held and not expired is not claimed; an expired one is taken over.
+   */
+  async claimIdempotencyKeys(tx: Queryable, claims: readonly IdempotencyKeyClaim[], ttlMs: number): Promise<Set<string>> {
+    if (claims.length === 0) return new Set();
+    const res = await tx.query<{ customerId: string; key: string }>(
+      `INSERT INTO idempotency_keys (customer_id, key, operation, request_hash, order_id, expires_at)
+       SELECT c, k, op, h, o, now() + $6::bigint * interval '1 millisecond'
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(c, k, op, h, o)
+       ORDER BY c, k
+       ON CONFLICT (customer_id, key) DO UPDATE SET operation = EXCLUDED.operation, request_hash = EXCLUDED.request_hash,
+         order_id = EXCLUDED.order_id, created_at = now(), expires_at = EXCLUDED.expires_at
+       WHERE idempotency_keys.expires_at <= now()
+       RETURNING customer_id AS "customerId", key`,
+      [
+        claims.map((c) => c.customerId),
+        claims.map((c) => c.key),
+        claims.map((c) => c.operation),
+        claims.map((c) => c.requestHash),
+        claims.map((c) => c.orderId),
+        ttlMs,
+      ],
+    );
+    return new Set(res.rows.map(keyScope));
+  }
+
+  /** The held keys among `scopes`, by `keyScope`. */
+  async findIdempotencyKeys(db: Queryable, scopes: readonly Pick<IdempotencyKeyClaim, 'customerId' | 'key'>[]): Promise<Map<string, IdempotencyKeyClaim>> {
+    if (scopes.length === 0) return new Map();
+    const res = await db.query<IdempotencyKeyClaim>(
+      `SELECT customer_id AS "customerId", key, operation, request_hash AS "requestHash", order_id AS "orderId"
+       FROM idempotency_keys WHERE (customer_id, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+      [scopes.map((s) => s.customerId), scopes.map((s) => s.key)],
+    );
+    return new Map(res.rows.map((r) => [keyScope(r), { ...r, operation: r.operation as KeyedOperation }]));
+  }
+
+  /** Removes up to `limit` expired idempotency keys; returns how many. */
+  async deleteExpiredIdempotencyKeys(db: Queryable, limit: number): Promise<number> {
+    // A join on the primary key (an IN here was planned as a scan of every expired row); expires_at
+    // is checked on the row deleted too, so a key taken over meanwhile stays.
+    const res = await db.query(
+      `DELETE FROM idempotency_keys k
+       USING (SELECT customer_id, key FROM idempotency_keys WHERE expires_at <= now() ORDER BY expires_at LIMIT $1) d
+       WHERE k.customer_id = d.customer_id AND k.key = d.key AND k.expires_at <= now()`,
+      [limit],
+    );
+    return res.rowCount ?? 0;
   }
 
   /** Ids of INITIATED orders never paid whose expiry has passed, locked for this transaction. */

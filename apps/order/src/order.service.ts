@@ -6,8 +6,9 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from './catalog';
 import type { CustomerDirectory } from './customers';
 import type { CreateOrderInput } from './create-order.dto';
+import { keyScope, replayedOrderId, requestFingerprint, type IdempotencyKeyClaim, type KeyedOperation } from './idempotency-key';
 import type { OrderOutcomeWaiter } from './order-outcome.waiter';
-import { assertTransition, type OrderStatus } from './order-status';
+import { assertTransition, isPrePlaced, type OrderStatus } from './order-status';
 import { OrderRepository, type NewOrder, type OrderDetails, type OrderItemRow, type OrderRow } from './order.repository';
 import { orderView, type OrderView } from './order.view';
 
@@ -16,20 +17,42 @@ export interface OrderServiceConfig {
   waitMs: number;
   /** How long an INITIATED order may stay unpaid. */
   expiryMs: number;
+  /** How long an Idempotency-Key is kept (IDEMPOTENCY_KEY_TTL_MS); a later repeat is a new request. */
+  idempotencyKeyTtlMs: number;
 }
 
 /** What a saga-starting call answers: the finished order, or the order still running (202). */
 export type SagaCallResult = { done: true; order: OrderView } | { done: false; order: OrderView };
 
-/** Order rules: creation with catalog prices, starting and awaiting the saga, cancel, status updates. */
+/** How a creating or saga-starting call is made. */
+export interface OrderCallOptions {
+  /** The request id, carried as the saga's correlation id. */
+  correlationId?: string;
+  /** How long a saga-starting call waits for the outcome (bounded by, and by default, ORDER_WAIT_MS). */
+  waitMs?: number;
+  /**
+   * The client's Idempotency-Key (scoped to the order's customer): the first request with it does
+   * the work; a repeat of the same request gets that request's order, waited for like the first;
+   * the key with another request is a 422 IDEMPOTENCY_KEY_REUSED.
+   */
+  idempotencyKey?: string;
+  /** Called when the call is answered as a repeat of an earlier one with the same key. */
+  onReplay?: () => void;
+}
+
 interface PendingInsert {
   order: NewOrder;
   events: OutgoingMessage[];
+  key: IdempotencyKeyClaim | undefined;
 }
 
+/** The order a creation answers with: its own, or (a repeat under a held key) the key's order. */
+type InsertResult = { orderId: string } | { held: IdempotencyKeyClaim | undefined };
+
+/** Order rules: creation with catalog prices, starting and awaiting the saga, cancel, status updates. */
 export class OrderService {
   private readonly repo = new OrderRepository();
-  private readonly inserts = new GroupCommit<PendingInsert, void>((batch) => this.writeOrders(batch));
+  private readonly inserts = new GroupCommit<PendingInsert, InsertResult>((batch) => this.writeOrders(batch));
   /** Concurrent reads of orders (outcomes of saga calls, GETs, lists) share one query. */
   private readonly reads = new GroupCommit<string, OrderDetails | undefined>(async (ids) => {
     const found = await this.repo.findDetailsMany(this.db, ids);
@@ -45,11 +68,12 @@ export class OrderService {
     private readonly config: OrderServiceConfig,
   ) {}
 
-  /** `POST /api/orders`: creates an INITIATED order, no saga yet. */
-  async create(input: CreateOrderInput, correlationId?: string): Promise<OrderView> {
+  /** `POST /api/orders`: creates an INITIATED order, no saga yet (a repeat under its key: that order, as it is now). */
+  async create(input: CreateOrderInput, o: OrderCallOptions = {}): Promise<OrderView> {
     const id = uuidv7();
-    await this.insert(id, input, false, correlationId);
-    return this.view(id);
+    const orderId = await this.insert(id, input, 'create', o);
+    if (orderId !== id) o.onReplay?.();
+    return this.view(orderId);
   }
 
   /** The longest a saga-starting call waits for its outcome (ORDER_WAIT_MS). */
@@ -61,18 +85,48 @@ export class OrderService {
    * `POST /orders`: creates the order and runs the whole saga, waiting for its outcome at most
    * `waitMs` (default and bound: ORDER_WAIT_MS).
    */
-  async place(input: CreateOrderInput, correlationId?: string, waitMs = this.config.waitMs): Promise<SagaCallResult> {
+  async place(input: CreateOrderInput, o: OrderCallOptions = {}): Promise<SagaCallResult> {
     const id = uuidv7();
-    const outcome = this.waiter.register(id, Math.min(waitMs, this.config.waitMs));
-    await this.insert(id, input, true, correlationId);
+    const waitMs = this.boundedWait(o.waitMs);
+    const stopWaiting = new AbortController();
+    const outcome = this.waiter.register(id, waitMs, stopWaiting.signal);
+    try {
+      const orderId = await this.insert(id, input, 'place', o);
+      if (orderId !== id) {
+        stopWaiting.abort();
+        o.onReplay?.();
+        return await this.awaitOutcome(orderId, waitMs);
+      }
+    } catch (err) {
+      stopWaiting.abort();
+      throw err;
+    }
     await outcome;
     return this.outcome(id);
   }
 
-  /** `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it (as `place`). */
-  async pay(orderId: string, correlationId?: string, waitMs = this.config.waitMs): Promise<SagaCallResult> {
-    const outcome = this.waiter.register(orderId, Math.min(waitMs, this.config.waitMs));
+  /**
+   * `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it (as `place`).
+   * With a key, a repeat of the payment that started the saga waits for that saga's outcome (not 409).
+   */
+  async pay(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
+    const waitMs = this.boundedWait(o.waitMs);
+    const stopWaiting = new AbortController();
+    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
+    let replayed = false;
     await this.relay.transaction(async (tx, enqueue) => {
+      if (o.idempotencyKey !== undefined) {
+        // The key is claimed first: a concurrent repeat waits here for this transaction, then replays.
+        const order = await this.repo.find(tx, orderId);
+        if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
+        const claim = this.claimOf(o.idempotencyKey, order.customerId, 'pay', { orderId }, orderId);
+        const claimed = await this.repo.claimIdempotencyKeys(tx, [claim], this.config.idempotencyKeyTtlMs);
+        if (!claimed.has(keyScope(claim))) {
+          replayedOrderId((await this.repo.findIdempotencyKeys(tx, [claim])).get(keyScope(claim)), claim);
+          replayed = true;
+          return;
+        }
+      }
       const started = await this.repo.markSagaStarted(tx, orderId);
       if (!started) {
         const existing = await this.repo.find(tx, orderId);
@@ -81,10 +135,23 @@ export class OrderService {
           status: existing.status,
         });
       }
-      await enqueue([this.paymentRequested(started, await this.repo.items(tx, orderId), correlationId)]);
+      await enqueue([this.paymentRequested(started, await this.repo.items(tx, orderId), o.correlationId)]);
+    }).catch((err: unknown) => {
+      stopWaiting.abort();
+      throw err;
     });
+    if (replayed) {
+      stopWaiting.abort();
+      o.onReplay?.();
+      return this.awaitOutcome(orderId, waitMs);
+    }
     await outcome;
     return this.outcome(orderId);
+  }
+
+  /** Removes up to `limit` expired idempotency keys (called by a periodic round); returns how many. */
+  expireIdempotencyKeys(limit = 1_000): Promise<number> {
+    return this.repo.deleteExpiredIdempotencyKeys(this.db, limit);
   }
 
   async get(orderId: string): Promise<OrderView> {
@@ -168,7 +235,12 @@ export class OrderService {
     );
   }
 
-  private async insert(id: string, input: CreateOrderInput, startSaga: boolean, correlationId?: string) {
+  /**
+   * Prices and writes a new order (with its saga's start event for `place`); returns its id, or under
+   * a key already held for the same request, the id of that request's order (nothing is written).
+   */
+  private async insert(id: string, input: CreateOrderInput, operation: 'create' | 'place', o: OrderCallOptions): Promise<string> {
+    const startSaga = operation === 'place';
     const [catalog] = await Promise.all([this.catalog.products(input.orderItems.map((i) => i.productId)), this.customers.assertKnown(input.customerId)]);
     const items = input.orderItems.map((item, index) => {
       const product = catalog.get(item.productId)!;
@@ -191,16 +263,55 @@ export class OrderService {
       sagaStarted: startSaga,
       items,
     };
-    await this.inserts.submit({ order, events: startSaga ? [this.paymentRequested(order, items, correlationId)] : [] });
+    const key = o.idempotencyKey === undefined ? undefined : this.claimOf(o.idempotencyKey, input.customerId, operation, input, id);
+    const result = await this.inserts.submit({ order, events: startSaga ? [this.paymentRequested(order, items, o.correlationId)] : [], key });
+    return 'orderId' in result ? result.orderId : replayedOrderId(result.held, key!);
   }
 
-  /** Concurrent order creations share one transaction (group commit): one statement for their rows, one for their events. */
-  private writeOrders(batch: readonly PendingInsert[]): Promise<void[]> {
+  /**
+   * Concurrent order creations share one transaction (group commit): one statement for their keys,
+   * one for their rows, one for their events. A creation whose key is already held (by an earlier
+   * request, a concurrent one, or an earlier one of this batch) writes nothing and gets the holder:
+   * a repeated key never fails the other orders of the batch.
+   */
+  private writeOrders(batch: readonly PendingInsert[]): Promise<InsertResult[]> {
     return this.relay.transaction(async (tx, enqueue) => {
-      await this.repo.insertMany(tx, batch.map((b) => b.order));
-      await enqueue(batch.flatMap((b) => b.events));
-      return batch.map(() => undefined);
+      const first = new Map<string, IdempotencyKeyClaim>();
+      for (const b of batch) if (b.key && !first.has(keyScope(b.key))) first.set(keyScope(b.key), b.key);
+      const claimed = await this.repo.claimIdempotencyKeys(tx, [...first.values()], this.config.idempotencyKeyTtlMs);
+      const wins = (b: PendingInsert) => b.key === undefined || (claimed.has(keyScope(b.key)) && first.get(keyScope(b.key)) === b.key);
+      const written = batch.filter(wins);
+      if (written.length > 0) {
+        await this.repo.insertMany(tx, written.map((b) => b.order));
+        await enqueue(written.flatMap((b) => b.events));
+      }
+      const repeats = batch.filter((b) => !wins(b)).map((b) => b.key!);
+      const held = await this.repo.findIdempotencyKeys(tx, repeats);
+      return batch.map((b) => (wins(b) ? { orderId: b.order.id } : { held: held.get(keyScope(b.key!)) }));
     });
+  }
+
+  private claimOf(key: string, customerId: string, operation: KeyedOperation, request: unknown, orderId: string): IdempotencyKeyClaim {
+    return { customerId, key, operation, requestHash: requestFingerprint(operation, request), orderId };
+  }
+
+  private boundedWait(waitMs: number | undefined): number {
+    return Math.min(waitMs ?? this.config.waitMs, this.config.waitMs);
+  }
+
+  /**
+   * The outcome of a saga started by an earlier call (a repeat under its key): at once when it has
+   * ended, else waited for at most `waitMs` like the first call.
+   */
+  private async awaitOutcome(orderId: string, waitMs: number): Promise<SagaCallResult> {
+    const stopWaiting = new AbortController();
+    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
+    try {
+      if (isPrePlaced((await this.details(orderId)).status)) await outcome;
+    } finally {
+      stopWaiting.abort();
+    }
+    return this.outcome(orderId);
   }
 
   /** The event that starts the order's saga; the order is PAYMENT_PENDING in the same transaction. */
@@ -223,7 +334,8 @@ export class OrderService {
       const code = (order.failureCode as ErrorCode | null) ?? ErrorCode.Conflict;
       throw new AppError(code, order.statusInfo ?? `order ${orderId} ${order.status}`, { order: orderView(order) });
     }
-    return { done: order.status === 'PLACED', order: orderView(order) };
+    // Past PLACED (ON_WAY, DELIVERED: a repeat of an old call) the saga is as done as at PLACED.
+    return { done: !isPrePlaced(order.status), order: orderView(order) };
   }
 
   private async view(orderId: string): Promise<OrderView> {

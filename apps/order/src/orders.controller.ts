@@ -2,8 +2,9 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Re
 import { setNextLink, parseWith, type Page } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-key';
 import { OrderEventStreams } from './order-events.stream';
-import { OrderService, type SagaCallResult } from './order.service';
+import { OrderService, type OrderCallOptions, type SagaCallResult } from './order.service';
 import { preferredWait } from './prefer-wait';
 import type { OrderView } from './order.view';
 
@@ -21,17 +22,24 @@ export class OrdersController {
     @Body() body: unknown,
     @Headers('x-request-id') requestId: string | undefined,
     @Headers('prefer') prefer: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
+    const call = keyed(idempotencyKey, requestId, res);
     const input = parseWith(CreateOrderSchema, body);
-    const wait = this.wait(prefer, res);
-    return answer(await this.orders.place(input, requestId, wait), res, 201);
+    return answer(await this.orders.place(input, { ...call, waitMs: this.wait(prefer, res) }), res, 201);
   }
 
   @Post('api/orders')
   @HttpCode(201)
-  create(@Body() body: unknown, @Headers('x-request-id') requestId: string | undefined): Promise<OrderView> {
-    return this.orders.create(parseWith(CreateOrderSchema, body), requestId);
+  create(
+    @Body() body: unknown,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ): Promise<OrderView> {
+    const call = keyed(idempotencyKey, requestId, res);
+    return this.orders.create(parseWith(CreateOrderSchema, body), call);
   }
 
   /** A page of a customer's orders; `Link: <…>; rel="next"` while there are more. */
@@ -67,9 +75,11 @@ export class OrdersController {
     @Param('id') id: string,
     @Headers('x-request-id') requestId: string | undefined,
     @Headers('prefer') prefer: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
-    return answer(await this.orders.pay(id, requestId, this.wait(prefer, res)), res, 200);
+    const call = keyed(idempotencyKey, requestId, res);
+    return answer(await this.orders.pay(id, { ...call, waitMs: this.wait(prefer, res) }), res, 200);
   }
 
   /** Alias of the Tiny-Saga UI: `POST /api/payment {orderId}`. */
@@ -78,10 +88,12 @@ export class OrdersController {
     @Body() body: unknown,
     @Headers('x-request-id') requestId: string | undefined,
     @Headers('prefer') prefer: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: FastifyReply,
   ) {
+    const call = keyed(idempotencyKey, requestId, res);
     const { orderId } = parseWith(PayOrderSchema, body);
-    return answer(await this.orders.pay(orderId, requestId, this.wait(prefer, res)), res, 200);
+    return answer(await this.orders.pay(orderId, { ...call, waitMs: this.wait(prefer, res) }), res, 200);
   }
 
   /** The wait a saga-starting call asked for with `Prefer` (bounded by ORDER_WAIT_MS), echoed as applied. */
@@ -101,6 +113,17 @@ export class OrdersController {
   updateStatus(@Param('id') id: string, @Body() body: unknown): Promise<OrderView> {
     return this.orders.updateStatus(id, parseWith(UpdateStatusSchema, body).status);
   }
+}
+
+/**
+ * The options of a call with its Idempotency-Key (validated: 400 naming the header), which is echoed;
+ * an answer given for an earlier request with the key says so in `Idempotent-Replayed: true`.
+ */
+function keyed(header: string | undefined, requestId: string | undefined, res: FastifyReply): OrderCallOptions {
+  const idempotencyKey = parseIdempotencyKey(header);
+  if (idempotencyKey === undefined) return { correlationId: requestId };
+  res.header(IDEMPOTENCY_KEY_HEADER, header);
+  return { correlationId: requestId, idempotencyKey, onReplay: () => res.header(IDEMPOTENT_REPLAYED_HEADER, 'true') };
 }
 
 /** A finished saga answers `doneStatus`; one still running answers 202 with where to look. */

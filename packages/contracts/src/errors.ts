@@ -24,6 +24,8 @@ export enum ErrorCode {
   Unavailable = 'UNAVAILABLE',
   /** Admission control turned the call away: too many already wait (retry after Retry-After). */
   Overloaded = 'OVERLOADED',
+  /** An `Idempotency-Key` sent again with another request (another body or operation) than its first use. */
+  IdempotencyKeyReused = 'IDEMPOTENCY_KEY_REUSED',
   Internal = 'INTERNAL',
 }
 
@@ -52,6 +54,8 @@ export function httpStatusOf(code: ErrorCode): number {
       return 504;
     case ErrorCode.PayloadTooLarge:
       return 413;
+    case ErrorCode.IdempotencyKeyReused:
+      return 422;
     case ErrorCode.Unauthorized:
       return 401;
     case ErrorCode.Forbidden:
