@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { REPO_ROOT } from '../../tools/kafka/kafka.ts';
-import { ensureDebianPackage } from './system-packages.ts';
+import { ensureDebianPackage } from '../../tools/system/debian-packages.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(REPO_ROOT, '.data/screenshots');
@@ -18,7 +18,7 @@ export const SCREENSHOT_DIR = join(REPO_ROOT, '.data/screenshots');
 // adds --headless and a new empty --user-data-dir of its own for every launch.
 const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-/** Installs Debian's chromium when it is missing (see system-packages.ts). */
+/** Installs Debian's chromium when it is missing (see tools/system/debian-packages.ts). */
 export function ensureChromium(): string {
   return ensureDebianPackage(CHROMIUM, 'chromium');
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, get, post } from './http.ts';
 import { createProduct, createWallet, startTestStack, type TestStack } from './support.ts';
-import { ensureDebianPackage } from './system-packages.ts';
+import { ensureDebianPackage } from '../../tools/system/debian-packages.ts';
 
 const PLACED = 90;
 const REFUSED = 10;

@@ -125,6 +125,8 @@ export interface Stack {
    * only when the service is not running (stop it first).
    */
   startService(name: string, env?: Record<string, string>): Promise<void>;
+  /** Process id of a running service (for signals the stack does not send itself, e.g. SIGSTOP). */
+  pidOf(name: string): number;
   /** SIGTERM every service (bounded, then SIGKILL), then stop the Kafka this stack started. */
   stop(): Promise<void>;
 }
@@ -456,6 +458,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       if (!(await waitHealthy(s, Date.now() + readyTimeoutMs))) {
         throw new Error(`${name} not ready within ${readyTimeoutMs / 1000} s at ${s.url}/health${s.lastExit ? ` (last exit ${s.lastExit})` : ''}`);
       }
+    },
+    pidOf: (name) => {
+      const pid = stateOf(name).child?.pid;
+      if (pid === undefined || !isRunning(stateOf(name).child)) throw new Error(`${name} is not running`);
+      return pid;
     },
     stop,
   };
