@@ -29,7 +29,12 @@ describe('npm run chaos (short profile, e2e)', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     const lines = out.trim().split('\n');
     t.diagnostic(err.split('\n').filter((l) => l.startsWith('[chaos] recovery') || l.includes('VIOLATION')).join('\n'));
-    const summary = JSON.parse(lines[lines.length - 1]) as { sagas: number; faults: number; violations: number; recovery_p50_s: number | null; recovery_max_s: number | null; report: string };
+    let summary: { sagas: number; faults: number; violations: number; recovery_p50_s: number | null; recovery_max_s: number | null; report: string };
+    try {
+      summary = JSON.parse(lines[lines.length - 1]);
+    } catch {
+      assert.fail(`exit ${code}, no summary line; its output ends:\n${err.slice(-4000)}`);
+    }
     t.diagnostic(JSON.stringify(summary));
     assert.equal(code, 0, err.slice(-4000));
     assert.deepEqual([summary.sagas, summary.faults, summary.violations], [SAGAS, FAULTS, 0]);

@@ -8,6 +8,7 @@
 // messages), then, with the stack quiet, checks I1–I6 in the five databases and the same questions
 // through the public API. Writes .data/chaos/<run id>/{report.html,summary.json,services.log}; the last
 // line printed is the summary as JSON. Exit code 1 when anything is violated.
+import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -93,7 +94,8 @@ async function main(): Promise<number> {
     brokers: kafka.brokers,
     portOffset: portBase,
     dbNamePrefix: PREFIX,
-    env: { LOG_LEVEL: 'info', RATE_LIMIT_MAX: '100000000' },
+    // A key of the run's own, as production sets JWT_SECRET: tokens outlive a restarted gateway.
+    env: { LOG_LEVEL: 'info', RATE_LIMIT_MAX: '100000000', JWT_SECRET: randomBytes(32).toString('base64url') },
     output: (service, line) => {
       if (!log.writableEnded) log.write(`${service} ${line}\n`);
     },
@@ -102,9 +104,12 @@ async function main(): Promise<number> {
   try {
     await seedFixture(stack.url, fixture);
     const gateway = stack.url('gateway');
-    const login = await post(`${gateway}/api/auth/login`, { username: 'operator', password: 'operator-pass' });
-    if (login.status !== 200) throw new Error(`operator login: ${login.status}`);
-    const token = login.body.token as string;
+    const operatorToken = async (): Promise<string> => {
+      const login = await post(`${gateway}/api/auth/login`, { username: 'operator', password: 'operator-pass' });
+      if (login.status !== 200) throw new Error(`operator login: ${login.status}`);
+      return login.body.token as string;
+    };
+    const token = await operatorToken();
 
     const targets = {
       stack,
@@ -152,7 +157,7 @@ async function main(): Promise<number> {
     say(`${records.length} sagas answered in ${durationS} s; waiting for the stack to settle`);
 
     const invariants = await settle(postgres.url, PREFIX, 180_000);
-    const api = await checkThroughApi(gateway, token, fixture, records);
+    const api = await checkThroughApi(gateway, await operatorToken(), fixture, records);
     const faults: FaultResult[] = injected.map((f, i) => ({ ...f, recoveryS: recoverySeconds(records, f, injected[i + 1]?.atMs ?? durationS * 1000, ratePerS) }));
     const report = join(dir, 'report.html');
     const summary = summarize({ runId, seed, command, records, faults, invariants, api, durationS, report: relative(REPO_ROOT, report) });
