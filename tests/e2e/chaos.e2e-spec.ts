@@ -3,9 +3,11 @@
  * customer too poor to pay) with that service stopped in the middle of the burst and restarted —
  * killed with kill -9 (SIGKILL), and in a second stack stopped gracefully (SIGTERM: it must exit 0
  * within the supervisor's 10 s bound, having finished what it had in hand).
- * Afterwards every saga has ended, the invariants I1–I6 hold, and the counts agree across services:
- * every order is PLACED or FAILED, placed orders == completed sagas, stock sold == placed quantity,
- * each wallet lost exactly the price of its placed orders.
+ * One in RETURN_EVERY placed orders is returned right away (the return saga), during the burst and
+ * the fault too. Afterwards every saga has ended, the invariants I1–I6 (returns included) hold, and
+ * the counts agree across services: every order is PLACED, RETURNED or FAILED, completed sagas ==
+ * placed + 2 × returned (its place-order and its return saga), stock sold == placed quantity (the
+ * returned units are back), each wallet lost exactly the price of its placed, not returned orders.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -21,6 +23,8 @@ const RICH = 10;
 const RICH_BALANCE = 100_000;
 const POOR_BALANCE = 1;
 const PRICES = { A: 5, B: 3, Z: 2 };
+/** One good order in this many is returned once placed. */
+const RETURN_EVERY = 20;
 
 interface Line {
   productId: string;
@@ -35,6 +39,8 @@ interface Outcome {
   spec: Spec;
   res?: HttpResult;
   error?: string;
+  /** The answer to its return, for an order returned once placed. */
+  returned?: HttpResult | { error: string };
 }
 
 /** The bound a SIGTERM'ed service has to exit in (the supervisor sends SIGKILL after 10 s). */
@@ -94,7 +100,11 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos 
         const s = spec(i);
         try {
           const res = await post(`${orders}/orders`, { customerId: s.customerId, orderItems: s.items });
-          results.push({ spec: s, res });
+          const outcome: Outcome = { spec: s, res };
+          results.push(outcome);
+          if (s.kind === 'good' && i % RETURN_EVERY === 2 && res.status === 201) {
+            outcome.returned = await post(`${orders}/api/orders/${res.body.id}/return`).catch((err: unknown) => ({ error: String(err) }));
+          }
         } catch (err) {
           // Only a killed order service may drop a call; wait for it instead of spinning on refusals.
           results.push({ spec: s, error: err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err) });
@@ -121,9 +131,9 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos 
     const result = await stack.settleAndCheck(120_000);
     assert.deepEqual(result.violations, [], `after killing ${target}: ${JSON.stringify(result.counts)}`);
     const c = result.counts;
-    assert.equal(c.orders, c.placed + c.failed, `every order is PLACED or FAILED: ${JSON.stringify(c)}`);
-    assert.equal(c.placed, c.completed, `placed orders == completed sagas: ${JSON.stringify(c)}`);
-    assert.equal(c.sagas, c.orders, `every order has its saga: ${JSON.stringify(c)}`);
+    assert.equal(c.orders, c.placed + c.failed + c.returned, `every order is PLACED, RETURNED or FAILED: ${JSON.stringify(c)}`);
+    assert.equal(c.completed, c.placed + 2 * c.returned, `completed sagas == placed + 2 × returned orders: ${JSON.stringify(c)}`);
+    assert.equal(c.sagas, c.orders + c.returnSagas, `every order has its saga, every return its own: ${JSON.stringify(c)}`);
     assert.equal(c.compensationFailed, 0, JSON.stringify(c));
 
     const orders = await statuses();
@@ -164,6 +174,15 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos 
       const id: string = status === 201 || status === 202 ? body.id : body.order?.id;
       assert.ok(id && orders.has(id), `answer ${status} names an order that exists: ${JSON.stringify(body)}`);
       const final = orders.get(id)!.status;
+      if (o.returned) {
+        // A return answered 200 is RETURNED; a refused one (e.g. the wallet down) left the order PLACED.
+        const r = o.returned;
+        if ('status' in r && r.status === 200) assert.equal(final, 'RETURNED', `returned order ${id}`);
+        else if ('status' in r && r.status !== 202) assert.equal(final, 'PLACED', `order ${id} whose return answered ${r.status} ${JSON.stringify(r.body)}`);
+        else assert.ok(final === 'PLACED' || final === 'RETURNED', `order ${id} ${final}`);
+        if ('status' in r) assert.ok([200, 202, 409, 503].includes(r.status), `unexpected return answer ${r.status} ${JSON.stringify(r.body)}`);
+        continue;
+      }
       if (status === 201) assert.equal(final, 'PLACED');
       if (status === 402 || status === 409 || status === 503) assert.equal(final, 'FAILED');
       if (o.spec.kind !== 'good') assert.equal(final, 'FAILED', `${o.spec.kind} order ${id} must fail`);
@@ -195,12 +214,15 @@ for (const signal of ['SIGKILL', 'SIGTERM'] as const) describe(`${signal} chaos 
       const good = results.filter((o) => o.spec.kind === 'good');
       const placed = good.filter((o) => {
         const id = o.res?.body?.id ?? o.res?.body?.order?.id;
-        return typeof id === 'string' && final.get(id)?.status === 'PLACED';
+        return typeof id === 'string' && ['PLACED', 'RETURNED'].includes(final.get(id)?.status ?? '');
       }).length;
+      const returns = results.filter((o) => o.returned);
+      const returned = returns.filter((o) => final.get(o.res!.body.id)?.status === 'RETURNED').length;
+      assert.ok(returns.length > 0, 'some placed orders were returned during the burst');
       assert.ok(placed > good.length / 2, `${placed} of ${good.length} good orders placed during the ${target} burst`);
       t.diagnostic(
         `${target}: burst ${burstMs} ms (stop ${stopMs} ms, down+restart ${downMs} ms), settled+checked in ${Date.now() - t0 - burstMs} ms; ` +
-          `answers ${JSON.stringify(Object.fromEntries(answered))}, dropped calls ${errors.length}, good orders placed ${placed}/${good.length}`,
+          `answers ${JSON.stringify(Object.fromEntries(answered))}, dropped calls ${errors.length}, good orders placed ${placed}/${good.length}, returned ${returned}/${returns.length}`,
       );
     });
   }

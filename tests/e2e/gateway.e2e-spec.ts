@@ -226,6 +226,7 @@ describe('gateway (e2e, in front of every service)', () => {
       payOrder: { call: () => ({ path: `/api/orders/${orderId}/payment`, body: {} }), anonymous: 401, A: 409, B: 404, operator: 409 },
       payOrderByBody: { call: () => ({ path: '/api/payment', body: { orderId } }), anonymous: 401, A: 409, B: 404, operator: 409 },
       cancelOrder: { call: () => ({ path: `/api/orders/${orderId}/cancel`, body: {} }), anonymous: 401, A: 409, B: 404, operator: 409 },
+      returnOrder: { call: () => ({ path: `/api/orders/${orderId}/return`, body: {} }), anonymous: 401, A: 409, B: 404, operator: 409 },
       updateOrderStatus: { call: () => ({ path: `/api/orders/${orderId}/status`, body: { status: 'ON_WAY' } }), anonymous: 401, A: 403, B: 403, operator: 409 },
       streamOrderEvents: { call: () => ({ path: `/api/orders/${orderId}/events` }), anonymous: 401, A: 200, B: 404, operator: 200 },
       getWallet: { call: () => ({ path: `/api/wallets/${A}` }), anonymous: 401, A: 200, B: 403, operator: 200 },

@@ -116,7 +116,7 @@ describe('metrics (e2e, real Prometheus scraping every service)', () => {
     assert.equal(steps.PaymentFailed, REFUSED);
     assert.equal(steps.StockReleased, REFUSED);
     assert.equal(steps.OrderFailed, REFUSED);
-    assert.equal(steps.OrderPlaced, PLACED);
+    assert.equal(steps.OrderConfirmed, PLACED);
     assert.equal(steps.StockCommitted, PLACED);
     const byStep = await query('saga_step_duration_seconds_count{service="orchestrator"}', 'step');
     assert.equal(byStep.processPayment, PLACED + REFUSED);

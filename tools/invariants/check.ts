@@ -67,6 +67,8 @@ export async function stockSnapshot(serverUrl: string, inventoryDb: string): Pro
 }
 
 const PLACED = new Set(['PLACED', 'ON_WAY', 'DELIVERED']);
+/** The return saga's type (apps/orchestrator return-order.saga.ts). */
+const RETURN_ORDER = 'ReturnOrder';
 const ENDED_BADLY = new Set(['FAILED', 'CANCELED']);
 
 export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
@@ -79,8 +81,8 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
     });
 
   const [orders, sagas, products, reservations, payments, ledger, wallets, walletTx, debits, outboxes] = await Promise.all([
-    q<{ id: string; status: string; started: boolean }>('order', 'SELECT id, status, saga_started_at IS NOT NULL AS started FROM orders'),
-    q<{ id: string; status: string }>('orchestrator', 'SELECT id, status FROM saga_instances'),
+    q<{ id: string; status: string; started: boolean; amount_cents: string }>('order', 'SELECT id, status, saga_started_at IS NOT NULL AS started, amount_cents FROM orders'),
+    q<{ id: string; status: string; type: string; order_id: string | null }>('orchestrator', "SELECT id, status, type, data->>'orderId' AS order_id FROM saga_instances"),
     q<{ id: string; available: number; reserved: number; sold: number }>('inventory', 'SELECT id, available, reserved, sold FROM products'),
     q<{ order_id: string; status: string; items: { productId: string; quantity: number }[] }>(
       'inventory',
@@ -101,7 +103,10 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
   ]);
 
   // I1: every saga ended (COMPENSATION_FAILED is an end too, surfaced to operators).
-  const sagaById = new Map(sagas.map((s) => [s.id, s.status]));
+  const sagaById = new Map(sagas.filter((s) => s.type !== RETURN_ORDER).map((s) => [s.id, s.status]));
+  // Return sagas (id: the return's, not the order's) by order, and the orders they returned.
+  const returnsOf = new Map<string, string[]>();
+  for (const s of sagas) if (s.type === RETURN_ORDER && s.order_id) returnsOf.set(s.order_id, [...(returnsOf.get(s.order_id) ?? []), s.status]);
   for (const s of sagas) {
     if (!['COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'].includes(s.status)) v.push(`I1 saga ${s.id} is ${s.status}`);
   }
@@ -139,6 +144,9 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
   let paymentNet = 0;
   for (const l of ledger) paymentNet += (l.type === 'PAYMENT' ? 1 : l.type === 'REFUND' ? -1 : 0) * Number(l.cents);
   if (walletNet !== paymentNet) v.push(`I3 wallet net debits ${walletNet} != payment ledger net ${paymentNet}`);
+  // ... and the money kept is what the orders kept: the totals of the orders PLACED (or later) and not returned.
+  const kept = orders.filter((x) => PLACED.has(x.status)).reduce((sum, x) => sum + Number(x.amount_cents), 0);
+  if (walletNet !== kept) v.push(`I3 wallet net debits ${walletNet} != totals of the placed, not returned orders ${kept}`);
 
   // I4: stock is conserved and never negative; reserved/sold agree with the reservations.
   const held = new Map<string, { reserved: number; sold: number }>();
@@ -174,6 +182,12 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
       if (payment?.status !== 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but payment ${payment?.status}`);
       if (debit !== 'APPLIED') v.push(`I5 order ${order.id} ${order.status} but wallet debit ${debit}`);
       if (sagaById.get(order.id) !== 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but saga ${sagaById.get(order.id)}`);
+    } else if (order.status === 'RETURNED') {
+      // Returned: refunded exactly once (I2 counts the ledger rows), the wallet debit reversed, the stock back.
+      if (reservation !== 'RETURNED') v.push(`I5 order ${order.id} RETURNED but reservation ${reservation}`);
+      if (payment?.status !== 'REFUNDED') v.push(`I5 order ${order.id} RETURNED but payment ${payment?.status}`);
+      if (debit !== 'REVERSED') v.push(`I5 order ${order.id} RETURNED but wallet debit ${debit}`);
+      if (sagaById.get(order.id) !== 'COMPLETED') v.push(`I5 order ${order.id} RETURNED but its place-order saga ${sagaById.get(order.id)}`);
     } else if (ENDED_BADLY.has(order.status)) {
       if (reservation === 'RESERVED' || reservation === 'COMMITTED') v.push(`I5 order ${order.id} ${order.status} but stock ${reservation}`);
       if (payment?.status === 'COMPLETED') v.push(`I5 order ${order.id} ${order.status} but payment COMPLETED`);
@@ -181,8 +195,17 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
       const saga = sagaById.get(order.id);
       if (saga && saga !== 'COMPENSATED' && saga !== 'COMPENSATION_FAILED') v.push(`I5 order ${order.id} ${order.status} but saga ${saga}`);
     } else {
+      // INITIATED with a saga, PAYMENT_PENDING, PAYMENT_DONE, or RETURN_PENDING: stuck while sagas are quiet
       v.push(`I5 order ${order.id} is still ${order.status}`);
     }
+  }
+
+  // I5 for returns: an order is RETURNED iff exactly one of its return sagas COMPLETED (the others,
+  // failed returns, were compensated: the order went back to PLACED).
+  for (const order of orders) {
+    const completed = (returnsOf.get(order.id) ?? []).filter((s) => s === 'COMPLETED').length;
+    if (order.status === 'RETURNED' && completed !== 1) v.push(`I5 order ${order.id} RETURNED but ${completed} completed return sagas`);
+    if (order.status !== 'RETURNED' && completed > 0) v.push(`I5 order ${order.id} ${order.status} but a return saga COMPLETED`);
   }
 
   // I6: no committed message is lost: every outbox drained (the wallet is HTTP-only, no outbox), every started order reached the orchestrator.
@@ -197,6 +220,8 @@ export async function checkInvariants(o: CheckOptions): Promise<CheckResult> {
       orders: orders.length,
       placed: orders.filter((x) => PLACED.has(x.status)).length,
       failed: count(orders, 'FAILED'),
+      returned: count(orders, 'RETURNED'),
+      returnSagas: sagas.filter((x) => x.type === RETURN_ORDER).length,
       sagas: sagas.length,
       completed: count(sagas, 'COMPLETED'),
       compensated: count(sagas, 'COMPENSATED'),

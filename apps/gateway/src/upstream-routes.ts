@@ -16,8 +16,9 @@ export interface UpstreamRoute {
   keyed?: (method: string, path: string) => boolean;
 }
 
+/** Saga-starting calls: the seed order, the payment (place-order saga) and the return (return saga). */
 const SAGA_CALL = (method: string, path: string): boolean =>
-  method === 'POST' && (path === '/orders' || path === '/api/payment' || /^\/api\/orders\/[^/]+\/payment$/.test(path));
+  method === 'POST' && (path === '/orders' || path === '/api/payment' || /^\/api\/orders\/[^/]+\/(payment|return)$/.test(path));
 
 /** Saga-starting calls and the creation of an order (its first step): the order service honours their key. */
 const KEYED_CALL = (method: string, path: string): boolean => SAGA_CALL(method, path) || (method === 'POST' && path === '/api/orders');

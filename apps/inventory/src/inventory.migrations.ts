@@ -35,4 +35,13 @@ export const INVENTORY_MIGRATIONS: Migration[] = [
       ALTER TABLE products ADD COLUMN announced_at timestamptz;
     `,
   },
+  {
+    name: '20261210120000_reservations_returned',
+    up: `
+      -- RETURNED: the order was returned (return saga) and its units are available again.
+      ALTER TABLE reservations DROP CONSTRAINT reservations_status_check;
+      ALTER TABLE reservations ADD CONSTRAINT reservations_status_check
+        CHECK (status IN ('RESERVED', 'RELEASED', 'COMMITTED', 'REJECTED', 'RETURNED'));
+    `,
+  },
 ];

@@ -6,8 +6,8 @@ import { planStockBatch, type StockCommand } from './stock.planner';
 import { StockRepository } from './stock.repository';
 
 /**
- * The inventory's part of the saga (inventory.commands): ReserveStock, ReleaseStock, CommitStock,
- * and CheckStock (place-order saga v2).
+ * The inventory's part of the sagas (inventory.commands): ReserveStock, ReleaseStock, CommitStock,
+ * CheckStock (place-order saga v2), and ReturnStock (return saga).
  * A batch is decided in memory and written with a handful of statements; the replies go to the
  * outbox in the same transaction (the consumer does that with what this returns).
  */
@@ -62,6 +62,8 @@ function toCommand(m: IncomingMessage): StockCommand | undefined {
       return { type, orderId: parsePayload('ReleaseStock', payload).orderId };
     case 'CommitStock':
       return { type, orderId: parsePayload('CommitStock', payload).orderId };
+    case 'ReturnStock':
+      return { type, orderId: parsePayload('ReturnStock', payload).orderId };
     case 'CheckStock': {
       const p = parsePayload('CheckStock', payload);
       return { type, orderId: p.orderId, items: p.items };

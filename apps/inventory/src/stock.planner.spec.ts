@@ -124,4 +124,28 @@ describe('planStockBatch', () => {
     assert.deepEqual(plan.deltas, []);
     assert.deepEqual(plan.reservations, []);
   });
+
+  it('ReturnStock puts sold (or still reserved) units back once; a late CommitStock then does nothing', () => {
+    const sold = new Map<string, Reservation>([
+      ['O1', { orderId: 'O1', status: 'COMMITTED', items: [{ productId: 'P002', quantity: 3 }], failureCode: null, failureReason: null }],
+      ['O2', { orderId: 'O2', status: 'RESERVED', items: [{ productId: 'P002', quantity: 1 }], failureCode: null, failureReason: null }],
+    ]);
+    const levels = new Map([level('P002', 6, 1, 3)]);
+    const plan = planStockBatch(
+      [
+        { type: 'ReturnStock', orderId: 'O1' },
+        { type: 'ReturnStock', orderId: 'O1' },
+        { type: 'ReturnStock', orderId: 'O2' },
+        { type: 'CommitStock', orderId: 'O2' },
+        { type: 'ReturnStock', orderId: 'O3' },
+      ],
+      sold,
+      levels,
+    );
+    assert.deepEqual(plan.outcomes.slice(0, 4), [{ reply: 'StockReturned' }, { reply: 'StockReturned' }, { reply: 'StockReturned' }, { reply: 'StockCommitted' }]);
+    assert.equal(plan.outcomes[4].reply, null, 'an order with no stock to return is a saga bug, surfaced');
+    assert.deepEqual(plan.deltas, [{ id: 'P002', available: 4, reserved: -1, sold: -3 }]);
+    assert.deepEqual(plan.reservations.map((r) => [r.orderId, r.status]), [['O1', 'RETURNED'], ['O2', 'RETURNED']]);
+  });
 });
+

@@ -9,9 +9,11 @@ export type StockCommand =
   | { type: 'ReserveStock'; orderId: string; items: readonly StockLine[] }
   | { type: 'ReleaseStock'; orderId: string }
   | { type: 'CommitStock'; orderId: string }
-  | { type: 'CheckStock'; orderId: string; items: readonly StockLine[] };
+  | { type: 'CheckStock'; orderId: string; items: readonly StockLine[] }
+  | { type: 'ReturnStock'; orderId: string };
 
-export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'COMMITTED' | 'REJECTED';
+/** RETURNED: the order was returned and its units are available again (return saga). */
+export type ReservationStatus = 'RESERVED' | 'RELEASED' | 'COMMITTED' | 'REJECTED' | 'RETURNED';
 
 export interface Reservation {
   orderId: string;
@@ -30,7 +32,7 @@ export interface StockLevel {
 
 /** What to answer for one command; `reply: null` means no reply (a saga bug, logged with `problem`). */
 export type StockOutcome =
-  | { reply: 'StockReserved' | 'StockReleased' | 'StockCommitted' }
+  | { reply: 'StockReserved' | 'StockReleased' | 'StockCommitted' | 'StockReturned' }
   | { reply: 'StockReservationFailed' | 'StockUnavailable'; code: ErrorCode; reason: string }
   | { reply: 'StockAvailable' }
   | { reply: null; problem: string };
@@ -123,8 +125,25 @@ export function planStockBatch(
         // RELEASED again, or REJECTED (nothing was held): nothing to give back.
         return { reply: 'StockReleased' };
       }
+      case 'ReturnStock': {
+        if (existing?.status === 'RETURNED') return { reply: 'StockReturned' };
+        if (existing?.status !== 'COMMITTED' && existing?.status !== 'RESERVED') {
+          return { reply: null, problem: `ReturnStock for order ${cmd.orderId} whose reservation is ${existing?.status ?? 'missing'}` };
+        }
+        // Sold units go back; so do units still reserved (the order was returned before the
+        // place-order saga's CommitStock arrived, which then finds them RETURNED and does nothing).
+        for (const i of existing.items) {
+          const level = levelOf(i.productId);
+          if (!level) continue;
+          if (existing.status === 'COMMITTED') level.sold -= i.quantity;
+          else level.reserved -= i.quantity;
+          level.available += i.quantity;
+        }
+        reservations.set(cmd.orderId, { ...existing, status: 'RETURNED' });
+        return { reply: 'StockReturned' };
+      }
       case 'CommitStock': {
-        if (existing?.status === 'COMMITTED') return { reply: 'StockCommitted' };
+        if (existing?.status === 'COMMITTED' || existing?.status === 'RETURNED') return { reply: 'StockCommitted' };
         if (existing?.status !== 'RESERVED') {
           return { reply: null, problem: `CommitStock for order ${cmd.orderId} whose reservation is ${existing?.status ?? 'missing'}` };
         }
@@ -162,6 +181,7 @@ function recordedReservation(r: Reservation): StockOutcome {
   switch (r.status) {
     case 'RESERVED':
     case 'COMMITTED':
+    case 'RETURNED':
       return { reply: 'StockReserved' };
     case 'REJECTED':
       return {

@@ -10,6 +10,7 @@ import type { OrchestratorEnv } from './orchestrator.config';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
 import { OrchestratorModule } from './orchestrator.module';
 import { placeOrderSaga } from './place-order.saga';
+import { returnOrderSaga } from './return-order.saga';
 import { ParkedEventsReplayer } from './parked-events.replayer';
 import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { PgSagaStore } from './postgres/pg-saga.store';
@@ -51,8 +52,9 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
   };
   const engine = new SagaEngine<Queryable>({
     store: new PgSagaStore(),
-    // every configured version: new sagas start on the highest, each saga runs on its own
-    definitions: env.PLACE_ORDER_SAGA_VERSIONS.map((version) => placeOrderSaga(timings, version)),
+    // every configured place-order version (new sagas start on the highest, each saga runs on its
+    // own), and the return saga
+    definitions: [...env.PLACE_ORDER_SAGA_VERSIONS.map((version) => placeOrderSaga(timings, version)), returnOrderSaga(timings)],
     clock: SYSTEM_CLOCK,
     ids: { newId: v7 },
   });

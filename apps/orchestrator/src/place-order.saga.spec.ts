@@ -63,13 +63,23 @@ describe('place-order saga (DESIGN §2)', () => {
     const saga = paying()
       .whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID })
       .expectCommand({ participant: TOPICS.orderCommands, type: 'ConfirmOrder', payload: ref })
-      .whenReply('OrderPlaced', ref)
+      .whenReply('OrderConfirmed', ref)
       .expectCommand({ participant: TOPICS.inventoryCommands, type: 'CommitStock', payload: ref })
       .whenReply('StockCommitted', ref)
       .expectStatus('COMPLETED');
     contractChecked(saga);
     // The order is PAYMENT_PENDING when the saga starts (doneAtStart): ReserveStock is the first command.
     assert.deepEqual(saga.sent.map((c) => c.type), ['ReserveStock', 'ProcessPayment', 'ConfirmOrder', 'CommitStock']);
+  });
+
+  it('ConfirmOrder answered with OrderPlaced (an order service from before OrderConfirmed) still moves on', () => {
+    paying()
+      .whenReply('PaymentCompleted', { orderId: ORDER, paymentId: PAYMENT_ID })
+      .expectCommand({ type: 'ConfirmOrder', payload: ref })
+      .whenReply('OrderPlaced', ref)
+      .expectCommand({ type: 'CommitStock', payload: ref })
+      .whenReply('StockCommitted', ref)
+      .expectStatus('COMPLETED');
   });
 
   it('P001 out of stock: FailOrder{OUT_OF_STOCK, "P001 is not available"}', () => {
@@ -146,7 +156,7 @@ describe('place-order saga (DESIGN §2)', () => {
     assert.equal(saga.instance.currentStep, 'confirmOrder');
     // The reply to any of the re-sent copies (here the first) moves the saga on.
     const first = saga.sent.find((c) => c.type === 'ConfirmOrder')!;
-    saga.whenReply('OrderPlaced', ref, { to: first.messageId }).expectCommand({ type: 'CommitStock', payload: ref });
+    saga.whenReply('OrderConfirmed', ref, { to: first.messageId }).expectCommand({ type: 'CommitStock', payload: ref });
     timeoutsResend(saga, 'CommitStock', TOPICS.inventoryCommands);
     saga.whenReply('StockCommitted', ref).expectStatus('COMPLETED');
   });

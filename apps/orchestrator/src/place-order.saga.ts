@@ -152,7 +152,8 @@ export function placeOrderSaga(
     })
     .retriable('confirmOrder', {
       invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'ConfirmOrder', payload: { orderId: d.orderId } }),
-      onReply: { OrderPlaced: 'success' },
+      // OrderPlaced: the reply of order services before OrderConfirmed (ADR 12), still accepted.
+      onReply: { OrderConfirmed: 'success', OrderPlaced: 'success' },
       retry: untilSuccess,
     })
     .retriable('commitStock', {

@@ -88,7 +88,7 @@ function answer(command: Envelope): OutgoingMessage {
     case 'ProcessPayment':
       return to('PaymentCompleted', { ...ref, paymentId: p.paymentId! });
     case 'ConfirmOrder':
-      return to('OrderPlaced', ref);
+      return to('OrderConfirmed', ref);
     case 'CommitStock':
       return to('StockCommitted', ref);
     case 'FailOrder':

@@ -5,13 +5,17 @@ import type { SagaEngine, SagaEvent, SagaEventOutcome } from '@saga/saga';
 import { serviceLabel } from '@saga/telemetry';
 import type { Logger } from 'pino';
 import { PLACE_ORDER, placeOrderData } from './place-order.saga';
+import { RETURN_ORDER, returnOrderData } from './return-order.saga';
 import { ParkedEventsRepository } from './postgres/parked-events.repository';
 import { commandMessages } from './saga-commands';
 import { recordSagaOutcomes } from './saga.metrics';
 
+/** The order.events that start a saga (the other order events are not for us). */
+const STARTING_EVENTS: ReadonlySet<string> = new Set(['OrderPaymentRequested', 'OrderReturnRequested']);
+
 /**
- * The orchestrator's Kafka side: `OrderPaymentRequested` on order.events starts a place-order saga
- * (other order events are not for us), replies on orchestrator.replies advance sagas. A whole batch
+ * The orchestrator's Kafka side: `OrderPaymentRequested` on order.events starts a place-order saga,
+ * `OrderReturnRequested` a return saga (other order events are not for us), replies on orchestrator.replies advance sagas. A whole batch
  * is applied in one engine call inside the consumer's transaction (inbox + sagas + outbox). A reply
  * for a saga whose definition version is not registered is parked in that same transaction
  * (saga_parked_events), not dropped: the inbox marks it handled because it is kept.
@@ -37,9 +41,9 @@ export class SagaMessagesHandler {
     this.service = serviceLabel(logger);
   }
 
-  /** Of order.events only OrderPaymentRequested matters; the other events skip the transaction. */
+  /** Of order.events only the saga-starting events matter; the other events skip the transaction. */
   readonly accepts = (m: IncomingMessage): boolean =>
-    m.topic !== this.source.orderEvents || m.envelope.type === 'OrderPaymentRequested';
+    m.topic !== this.source.orderEvents || STARTING_EVENTS.has(m.envelope.type);
 
   readonly handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const events: SagaEvent[] = [];
@@ -75,6 +79,10 @@ export class SagaMessagesHandler {
   private eventOf(m: IncomingMessage): SagaEvent | null {
     const env = m.envelope;
     if (m.topic === this.source.orderEvents) {
+      if (env.type === 'OrderReturnRequested') {
+        const payload = parsePayload('OrderReturnRequested', env.payload);
+        return { kind: 'start', sagaType: RETURN_ORDER, sagaId: payload.returnId, data: returnOrderData(payload) };
+      }
       if (env.type !== 'OrderPaymentRequested') return null;
       const payload = parsePayload('OrderPaymentRequested', env.payload);
       return { kind: 'start', sagaType: PLACE_ORDER, sagaId: payload.orderId, data: placeOrderData(payload) };

@@ -11,7 +11,7 @@ export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
 
 /** Calls that honour a key; part of the request fingerprint, so one key cannot serve two kinds of call. */
-export type KeyedOperation = 'create' | 'place' | 'pay';
+export type KeyedOperation = 'create' | 'place' | 'pay' | 'return';
 
 /**
  * The key of an `Idempotency-Key` header, or undefined when there is none. The draft makes the value
@@ -102,5 +102,7 @@ function describe(operation: KeyedOperation): string {
       return 'place-order';
     case 'pay':
       return 'payment';
+    case 'return':
+      return 'return';
   }
 }

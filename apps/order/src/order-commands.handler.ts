@@ -9,6 +9,8 @@ import type { OrderService } from './order.service';
 
 const PRE_PLACED: readonly OrderStatus[] = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE'];
 const PLACED_OR_LATER: readonly OrderStatus[] = ['PLACED', 'ON_WAY', 'DELIVERED'];
+/** A return may start once the order is PLACED, before the place-order saga's last step answered. */
+const RETURNING_OR_RETURNED: readonly OrderStatus[] = ['RETURN_PENDING', 'RETURNED'];
 
 /**
  * The order service's part of the saga: commands on order.commands and payment outcomes on
@@ -74,8 +76,8 @@ export class OrderCommandsHandler {
         case 'ConfirmOrder': {
           if (order?.status === 'PAYMENT_PENDING') move(order, 'PAYMENT_DONE');
           if (order?.status === 'PAYMENT_DONE') move(order, 'PLACED');
-          if (order && PLACED_OR_LATER.includes(order.status)) {
-            out.push(reply(envelope, 'OrderPlaced', { orderId }));
+          if (order && (PLACED_OR_LATER.includes(order.status) || RETURNING_OR_RETURNED.includes(order.status))) {
+            out.push(reply(envelope, 'OrderConfirmed', { orderId }));
           } else {
             // Confirmation of an order that cannot be placed: a saga bug, surfaced, not hidden.
             this.logger.error({ orderId, status: order?.status }, 'ConfirmOrder for an order that cannot be placed');
@@ -84,6 +86,34 @@ export class OrderCommandsHandler {
         }
         case 'PaymentCompleted': {
           if (order?.status === 'PAYMENT_PENDING') move(order, 'PAYMENT_DONE');
+          break;
+        }
+        // The return saga. Its first step is done by the order service as the saga starts
+        // (OrderReturnRequested); MarkOrderReturnPending only comes from an operator retry.
+        case 'MarkOrderReturnPending': {
+          if (order?.status === 'RETURN_PENDING') {
+            out.push(reply(envelope, 'OrderReturnPendingMarked', { orderId }));
+          } else {
+            const reason = order ? `order ${orderId} is ${order.status} and cannot be returned` : `order ${orderId} does not exist`;
+            out.push(reply(envelope, 'OrderReturnPendingRejected', { orderId, code: order ? ErrorCode.OrderNotReturnable : ErrorCode.NotFound, reason }));
+          }
+          break;
+        }
+        case 'CancelOrderReturn': {
+          const { code, reason } = parsePayload('CancelOrderReturn', envelope.payload);
+          if (order?.status === 'RETURN_PENDING') move(order, 'PLACED', { statusInfo: `return failed: ${reason}`, failureCode: code });
+          else if (order?.status === 'RETURNED') this.logger.error({ orderId }, 'CancelOrderReturn for a RETURNED order');
+          out.push(reply(envelope, 'OrderReturnCanceled', { orderId }));
+          break;
+        }
+        case 'CompleteOrderReturn': {
+          if (order?.status === 'RETURN_PENDING') move(order, 'RETURNED', { statusInfo: 'returned: refunded and restocked' });
+          if (order?.status === 'RETURNED') {
+            out.push(reply(envelope, 'OrderReturned', { orderId }));
+          } else {
+            // Completion of a return that is not pending: a saga bug, surfaced (the step keeps retrying).
+            this.logger.error({ orderId, status: order?.status }, 'CompleteOrderReturn for an order whose return is not pending');
+          }
           break;
         }
       }
@@ -101,6 +131,9 @@ function orderIdOf(m: IncomingMessage): string | undefined {
     case 'FailOrder':
     case 'ConfirmOrder':
     case 'PaymentCompleted':
+    case 'MarkOrderReturnPending':
+    case 'CancelOrderReturn':
+    case 'CompleteOrderReturn':
       return parsePayload(type, payload).orderId;
     default:
       return undefined;

@@ -7,7 +7,7 @@ import type { OrderStatus } from './order-status';
 import { OrderRepository, type StatusEventRow } from './order.repository';
 
 /** Statuses after which an order event stream ends: the saga's outcomes, and the last delivery step. */
-export const STREAM_END_STATUSES: readonly OrderStatus[] = ['PLACED', 'FAILED', 'CANCELED', 'DELIVERED'];
+export const STREAM_END_STATUSES: readonly OrderStatus[] = ['PLACED', 'FAILED', 'CANCELED', 'DELIVERED', 'RETURNED'];
 
 export interface OrderEventStreamsConfig {
   heartbeatMs: number;

@@ -24,8 +24,15 @@ describe('order status lifecycle', () => {
     assert.doesNotThrow(() => assertTransition('o1', 'PLACED', 'ON_WAY'));
   });
 
+  it('returns only a PLACED order: PLACED → RETURN_PENDING → RETURNED, or back to PLACED', () => {
+    for (const s of ORDER_STATUSES) assert.equal(canTransition(s, 'RETURN_PENDING'), s === 'PLACED', `${s} → RETURN_PENDING`);
+    for (const s of ORDER_STATUSES) assert.equal(canTransition(s, 'RETURNED'), s === 'RETURN_PENDING', `${s} → RETURNED`);
+    assert.ok(canTransition('RETURN_PENDING', 'PLACED'));
+    assert.equal(canTransition('RETURN_PENDING', 'ON_WAY'), false);
+  });
+
   it('keeps terminal states terminal', () => {
-    for (const terminal of ['DELIVERED', 'FAILED', 'CANCELED'] as const) {
+    for (const terminal of ['DELIVERED', 'FAILED', 'CANCELED', 'RETURNED'] as const) {
       for (const s of ORDER_STATUSES) assert.equal(canTransition(terminal, s), false, `${terminal} → ${s}`);
     }
   });

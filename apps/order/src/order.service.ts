@@ -8,7 +8,7 @@ import type { CustomerDirectory } from './customers';
 import type { CreateOrderInput } from './create-order.dto';
 import { keyScope, replayedOrderId, requestFingerprint, type IdempotencyKeyClaim, type KeyedOperation } from './idempotency-key';
 import type { OrderOutcomeWaiter } from './order-outcome.waiter';
-import { assertTransition, isPrePlaced, type OrderStatus } from './order-status';
+import { assertTransition, canTransition, isPrePlaced, type OrderStatus } from './order-status';
 import { OrderRepository, type NewOrder, type OrderDetails, type OrderItemRow, type OrderRow } from './order.repository';
 import { orderView, type OrderView } from './order.view';
 
@@ -147,6 +147,51 @@ export class OrderService {
     }
     await outcome;
     return this.outcome(orderId);
+  }
+
+  /**
+   * `POST /api/orders/:id/return`: a PLACED order goes back (the return saga: refund, restock,
+   * RETURNED). The order becomes RETURN_PENDING in the transaction that writes the saga's start
+   * event (OrderReturnRequested), and the call waits for the outcome like `pay`: RETURNED answers
+   * the order; a failed return (the order PLACED again, status info saying why) answers the
+   * failure's code; still running, 202. Any other status is a 409 ORDER_NOT_RETURNABLE. With a key,
+   * a repeat waits for (or answers) the outcome of the return it started.
+   */
+  async returnOrder(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
+    const waitMs = this.boundedWait(o.waitMs);
+    const stopWaiting = new AbortController();
+    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
+    let replayed = false;
+    await this.relay.transaction(async (tx, enqueue) => {
+      const order = await this.repo.findForUpdate(tx, orderId);
+      if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
+      if (o.idempotencyKey !== undefined) {
+        const claim = this.claimOf(o.idempotencyKey, order.customerId, 'return', { orderId }, orderId);
+        const claimed = await this.repo.claimIdempotencyKeys(tx, [claim], this.config.idempotencyKeyTtlMs);
+        if (!claimed.has(keyScope(claim))) {
+          replayedOrderId((await this.repo.findIdempotencyKeys(tx, [claim])).get(keyScope(claim)), claim);
+          replayed = true;
+          return;
+        }
+      }
+      if (!canTransition(order.status, 'RETURN_PENDING')) {
+        throw new AppError(ErrorCode.OrderNotReturnable, `order ${orderId} is ${order.status}: only a PLACED order can be returned`, {
+          status: order.status,
+        });
+      }
+      const row = await this.repo.transition(tx, orderId, ['PLACED'], 'RETURN_PENDING', { statusInfo: 'return requested' });
+      await enqueue([this.returnRequested(row!, await this.repo.items(tx, orderId), o.correlationId)]);
+    }).catch((err: unknown) => {
+      stopWaiting.abort();
+      throw err;
+    });
+    if (replayed) {
+      stopWaiting.abort();
+      o.onReplay?.();
+      return this.awaitReturn(orderId, waitMs);
+    }
+    await outcome;
+    return this.returnOutcome(orderId);
   }
 
   /** Removes up to `limit` expired idempotency keys (called by a periodic round); returns how many. */
@@ -312,6 +357,39 @@ export class OrderService {
       stopWaiting.abort();
     }
     return this.outcome(orderId);
+  }
+
+  /** A repeat of a keyed return: its outcome at once when it has ended, else waited for like the first call. */
+  private async awaitReturn(orderId: string, waitMs: number): Promise<SagaCallResult> {
+    const stopWaiting = new AbortController();
+    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
+    try {
+      if ((await this.details(orderId)).status === 'RETURN_PENDING') await outcome;
+    } finally {
+      stopWaiting.abort();
+    }
+    return this.returnOutcome(orderId);
+  }
+
+  /** RETURNED: done; RETURN_PENDING: still running (202); anything else: the return failed, with its code. */
+  private async returnOutcome(orderId: string): Promise<SagaCallResult> {
+    const order = await this.details(orderId);
+    if (order.status === 'RETURNED') return { done: true, order: orderView(order) };
+    if (order.status === 'RETURN_PENDING') return { done: false, order: orderView(order) };
+    const code = (order.failureCode as ErrorCode | null) ?? ErrorCode.Conflict;
+    throw new AppError(code, order.statusInfo ?? `the return of order ${orderId} failed`, { order: orderView(order) });
+  }
+
+  /** The event that starts the return saga (a new saga id per return); the order is RETURN_PENDING in the same transaction. */
+  private returnRequested(order: OrderRow, items: readonly OrderItemRow[], correlationId: string | undefined): OutgoingMessage {
+    const returnId = `ret_${uuidv7()}`;
+    const envelope = newEnvelope(
+      'OrderReturnRequested',
+      { orderId: order.id, returnId, customerId: order.customerId, items: [...items], amountCents: order.amountCents, currency: order.currency },
+      // key = saga id (the return's): its messages stay in order
+      { sagaId: returnId, correlationId: correlationId ?? returnId },
+    );
+    return toTopic(TOPICS.orderEvents, envelope);
   }
 
   /** The event that starts the order's saga; the order is PAYMENT_PENDING in the same transaction. */

@@ -96,6 +96,19 @@ export class OrdersController {
     return answer(await this.orders.pay(orderId, { ...call, waitMs: this.wait(prefer, res) }), res, 200);
   }
 
+  /** Returns a PLACED order (the return saga: refund, restock, RETURNED); waits for it like the payment. */
+  @Post('api/orders/:id/return')
+  async returnOrder(
+    @Param('id') id: string,
+    @Headers('x-request-id') requestId: string | undefined,
+    @Headers('prefer') prefer: string | undefined,
+    @Headers(IDEMPOTENCY_KEY_HEADER) idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: FastifyReply,
+  ) {
+    const call = keyed(idempotencyKey, requestId, res);
+    return answer(await this.orders.returnOrder(id, { ...call, waitMs: this.wait(prefer, res) }), res, 200);
+  }
+
   /** The wait a saga-starting call asked for with `Prefer` (bounded by ORDER_WAIT_MS), echoed as applied. */
   private wait(prefer: string | undefined, res: FastifyReply): number {
     const { waitMs, applied } = preferredWait(prefer, this.orders.maxWaitMs);

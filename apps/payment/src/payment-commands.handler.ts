@@ -155,6 +155,7 @@ function commandsOf(messages: readonly IncomingMessage[], logger: Logger): { mes
     const { type, payload } = message.envelope;
     if (type === 'ProcessPayment') work.push({ message, command: { type, ...parsePayload('ProcessPayment', payload) } });
     else if (type === 'RefundPayment') work.push({ message, command: { type, ...parsePayload('RefundPayment', payload) } });
+    else if (type === 'IssueRefund') work.push({ message, command: { type, ...parsePayload('IssueRefund', payload) } });
     else logger.warn({ type, sagaId: message.envelope.sagaId }, 'ignoring unknown message type');
   }
   return work;

@@ -88,4 +88,47 @@ describe('payment planner', () => {
   it('refuses to decide without the prepared wallet answer (the batch is retried)', () => {
     assert.throws(() => applyPaymentCommand(undefined, pay, undefined), /not prepared/);
   });
+
+  describe('IssueRefund (the return saga)', () => {
+    const issue: PaymentCommand = { type: 'IssueRefund', orderId: 'O1', paymentId: 'PAY1' };
+    const completed = () => run([pay], [{ outcome: 'APPLIED', attempts: 1 }])[0].row!;
+
+    it('refunds a COMPLETED payment once; a repeat is issued again without a wallet call', () => {
+      assert.equal(walletCallFor(completed(), issue), 'reverse');
+      const [first, again] = run([issue, issue], [{ outcome: 'REVERSED', attempts: 1 }, undefined], completed());
+      assert.deepEqual(first.reply, { type: 'RefundIssued', payload: { orderId: 'O1', paymentId: 'PAY1' } });
+      assert.deepEqual([first.row?.status, first.event, first.pending], ['REFUNDED', true, null]);
+      assert.deepEqual(first.ledger.map((l) => [l.type, l.status, l.amountCents]), [['REFUND', 'COMPLETED', 99_999]]);
+      assert.equal(walletCallFor(first.row, issue), null);
+      assert.deepEqual([again.reply, again.changed, again.ledger.length], [first.reply, false, 0]);
+    });
+
+    it('declines a payment that is not COMPLETED (NOT_REFUNDABLE), with no wallet call', () => {
+      const failed = run([pay], [{ outcome: 'REJECTED', code: 'INSUFFICIENT_FUNDS' as never, reason: 'poor', attempts: 1 }])[0].row!;
+      for (const row of [undefined, failed]) {
+        assert.equal(walletCallFor(row, issue), null);
+        const [step] = run([issue], [undefined], row);
+        assert.equal(step.reply?.type, 'RefundDeclined');
+        assert.equal((step.reply?.payload as { code: string }).code, 'NOT_REFUNDABLE');
+        assert.deepEqual([step.changed, step.ledger.length], [false, 0]);
+      }
+    });
+
+    it('wallet refused every connection: declined WALLET_UNAVAILABLE, payment unchanged, a FAILED ledger row', () => {
+      const [step] = run([issue], [{ outcome: 'UNAVAILABLE', reason: 'wallet unavailable after 3 attempts: ECONNREFUSED', attempts: 3, busy: false, reached: false }], completed());
+      assert.equal(step.reply?.type, 'RefundDeclined');
+      assert.equal((step.reply?.payload as { code: string }).code, 'WALLET_UNAVAILABLE');
+      assert.deepEqual([step.row?.status, step.changed, step.pending], ['COMPLETED', false, null]);
+      assert.deepEqual(step.ledger.map((l) => [l.type, l.status]), [['REFUND', 'FAILED']]);
+    });
+
+    it('a wallet that may have taken it: the refund is owed (PENDING ledger row, reversal for the reconciler) and issued as pending', () => {
+      const [step] = run([issue], [{ outcome: 'UNAVAILABLE', reason: 'timed out', attempts: 3, busy: true, reached: true }], completed());
+      assert.equal(step.reply?.type, 'RefundIssued');
+      assert.match((step.reply?.payload as { pending?: string }).pending ?? '', /timed out/);
+      assert.deepEqual([step.row?.status, step.row?.pendingReversal, step.pending], ['REFUNDED', true, { add: 'REFUND' }]);
+      assert.deepEqual(step.ledger.map((l) => [l.type, l.status]), [['REFUND', 'PENDING']]);
+    });
+  });
 });
+

@@ -3,7 +3,8 @@ import type { DebitResult, ReverseResult } from './wallet.client';
 
 export type PaymentCommand =
   | { type: 'ProcessPayment'; orderId: string; paymentId: string; customerId: string; amountCents: number; currency: string }
-  | { type: 'RefundPayment'; orderId: string; paymentId: string };
+  | { type: 'RefundPayment'; orderId: string; paymentId: string }
+  | { type: 'IssueRefund'; orderId: string; paymentId: string };
 
 export type PaymentStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'REFUNDED';
 
@@ -36,7 +37,9 @@ export interface LedgerEntry {
 export type PaymentReply =
   | { type: 'PaymentCompleted'; payload: { orderId: string; paymentId: string; attempts?: number } }
   | { type: 'PaymentFailed'; payload: { orderId: string; paymentId: string; code: ErrorCode; reason: string; attempts?: number } }
-  | { type: 'PaymentRefunded'; payload: { orderId: string; paymentId: string } };
+  | { type: 'PaymentRefunded'; payload: { orderId: string; paymentId: string } }
+  | { type: 'RefundIssued'; payload: { orderId: string; paymentId: string; pending?: string } }
+  | { type: 'RefundDeclined'; payload: { orderId: string; paymentId: string; code: ErrorCode; reason: string } };
 
 export type WalletResult = DebitResult | ReverseResult;
 
@@ -57,6 +60,8 @@ export interface PaymentStep {
 /** The wallet call a command needs in this state, if any. Repeats of a recorded outcome need none. */
 export function walletCallFor(row: PaymentRow | undefined, cmd: PaymentCommand): 'debit' | 'reverse' | null {
   if (cmd.type === 'ProcessPayment') return row ? null : 'debit';
+  // A return's refund: only of a COMPLETED payment (anything else is declined, or a repeat).
+  if (cmd.type === 'IssueRefund') return row?.status === 'COMPLETED' && !row.tombstone ? 'reverse' : null;
   if (!row) return 'reverse';
   // COMPLETED: undo the debit. PENDING: the parked debit may or may not have landed; a reverse
   // leaves a tombstone in the wallet, so a debit arriving after it is refused.
@@ -122,6 +127,8 @@ export function applyPaymentCommand(row: PaymentRow | undefined, cmd: PaymentCom
     };
   }
 
+  if (cmd.type === 'IssueRefund') return issueRefund(row, cmd, result);
+
   const refunded: PaymentReply = { type: 'PaymentRefunded', payload: { orderId, paymentId: row?.id ?? cmd.paymentId } };
   const call = walletCallFor(row, cmd);
   if (call === null) return { row, changed: false, ledger: [], pending: null, reply: refunded, event: false };
@@ -179,6 +186,53 @@ export function applyPaymentCommand(row: PaymentRow | undefined, cmd: PaymentCom
     pending: unavailable ? null : { remove: true },
     reply: refunded,
     event: false,
+  };
+}
+
+/**
+ * IssueRefund (the return saga's pivot): a business refund of a COMPLETED payment through the
+ * wallet's reverse (idempotent by payment id, the same call as RefundPayment's). Unlike that
+ * compensation, a payment that is not COMPLETED is declined (NOT_REFUNDABLE). The wallet down:
+ * - no try reached it (connection refused): nothing moved, the refund is declined with
+ *   WALLET_UNAVAILABLE (a FAILED ledger row records it) and the saga puts the order back to PLACED;
+ * - a try may have reached it: the money may be back already, so the refund cannot be declined: it
+ *   is owed (REFUNDED, a PENDING ledger row, a pending reversal the reconciler retries until the
+ *   wallet takes it) and issued with `pending` saying so.
+ * A repeat (REFUNDED already, by this return or an earlier try of it) is issued again, unchanged.
+ */
+function issueRefund(row: PaymentRow | undefined, cmd: Extract<PaymentCommand, { type: 'IssueRefund' }>, result: WalletResult | undefined): PaymentStep {
+  const { orderId, paymentId } = cmd;
+  const unchanged = (reply: PaymentReply, ledger: LedgerEntry[] = []): PaymentStep => ({ row, changed: false, ledger, pending: null, reply, event: false });
+  if (row?.status === 'REFUNDED' && !row.tombstone) {
+    return unchanged({ type: 'RefundIssued', payload: { orderId, paymentId: row.id, ...(row.pendingReversal ? { pending: 'the wallet has not confirmed it yet' } : {}) } });
+  }
+  if (!row || row.tombstone || row.status !== 'COMPLETED') {
+    const why = !row ? 'has no payment' : row.tombstone ? 'had its payment canceled' : `has a ${row.status} payment`;
+    return unchanged({ type: 'RefundDeclined', payload: { orderId, paymentId: row?.id ?? paymentId, code: ErrorCode.NotRefundable, reason: `order ${orderId} ${why}: nothing to refund` } });
+  }
+  const reverse = requireResult(result, cmd, 'reverse') as ReverseResult;
+  const entry = (status: LedgerEntry['status'], description: string): LedgerEntry => ({
+    paymentId: row.id,
+    orderId,
+    type: 'REFUND',
+    status,
+    amountCents: row.amountCents,
+    currency: row.currency,
+    description,
+  });
+  if (reverse.outcome === 'UNAVAILABLE' && reverse.reached === false) {
+    const reason = `refund refused: ${reverse.reason}`;
+    return unchanged({ type: 'RefundDeclined', payload: { orderId, paymentId: row.id, code: ErrorCode.WalletUnavailable, reason } }, [entry('FAILED', `return of order ${orderId}: ${reason}`)]);
+  }
+  const unknown = reverse.outcome === 'UNAVAILABLE';
+  const next: PaymentRow = { ...row, status: 'REFUNDED', pendingReversal: unknown };
+  return {
+    row: next,
+    changed: true,
+    ledger: [entry(unknown ? 'PENDING' : 'COMPLETED', unknown ? `refund for the return of order ${orderId}, owed: ${reverse.reason}` : `refund for the return of order ${orderId}`)],
+    pending: unknown ? { add: 'REFUND' } : null,
+    reply: { type: 'RefundIssued', payload: { orderId, paymentId: row.id, ...(unknown ? { pending: `wallet retried until it takes it (${reverse.reason})` } : {}) } },
+    event: true,
   };
 }
 

@@ -36,6 +36,11 @@ export interface Unavailable {
   reason: string;
   attempts: number;
   busy: boolean;
+  /**
+   * false only when no try can have reached the wallet (each one's connection was refused or its
+   * host not found): nothing was applied. Absent or true: the outcome is unknown.
+   */
+  reached?: boolean;
 }
 
 /** A try whose outcome is unknown or transient (network, timeout, 5xx, unexpected answer): retry it. */
@@ -43,6 +48,11 @@ class RetryableWalletError extends Error {}
 
 /** A try that got no answer within its timeout: the wallet may just be busy. */
 class WalletTimeoutError extends RetryableWalletError {}
+
+/** A try whose request never got to the wallet (connection refused, unknown host): nothing applied. */
+class WalletUnreachableError extends RetryableWalletError {}
+
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** The wallet's definite refusals of a debit (anything else is retried). */
 const REJECTIONS: Record<string, ErrorCode> = {
@@ -83,8 +93,8 @@ function debitResult(status: number, body: Record<string, unknown>, attempts: nu
   return { outcome: 'REJECTED', code, reason: typeof body.message === 'string' ? body.message : code, attempts };
 }
 
-function unavailable(r: { unavailable: string; attempts: number; busy: boolean }): Unavailable {
-  return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts, busy: r.busy };
+function unavailable(r: { unavailable: string; attempts: number; busy: boolean; reached: boolean }): Unavailable {
+  return { outcome: 'UNAVAILABLE', reason: r.unavailable, attempts: r.attempts, busy: r.busy, reached: r.reached };
 }
 
 /** A batch answer is kept only when every debit in it is definite; otherwise the try is retried. */
@@ -95,7 +105,7 @@ function assertDefinite(body: Record<string, unknown>): void {
   if (open.length > 0) throw new RetryableWalletError(`wallet could not settle ${open.length} debit(s) of the batch (${open[0].status})`);
 }
 
-type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number; busy: boolean };
+type CallResult = { status: number; body: Record<string, unknown>; attempts: number } | { unavailable: string; attempts: number; busy: boolean; reached: boolean };
 
 /**
  * The wallet's internal API, called with an idempotency key (the payment id): each try has its own
@@ -153,6 +163,9 @@ export class WalletClient {
     let attempts = 0;
     let lastError = 'no answer';
     let down = false;
+    let reached = false;
+    // a try cut by the total bound may have reached the wallet
+    let inFlight = false;
     const retries = retry(
       handleWhen((err) => err instanceof RetryableWalletError),
       {
@@ -169,12 +182,16 @@ export class WalletClient {
     try {
       const answer = await policy.execute(async ({ signal }) => {
         attempts++;
+        inFlight = true;
         try {
           return { ...(await this.try(op, path, body, signal, correlationId)), attempts };
         } catch (err) {
           lastError = err instanceof Error ? err.message : String(err);
           if (!(err instanceof WalletTimeoutError)) down = true;
+          if (!(err instanceof WalletUnreachableError)) reached = true;
           throw err instanceof RetryableWalletError ? err : new RetryableWalletError(lastError);
+        } finally {
+          inFlight = false;
         }
       });
       if (op !== 'debit-batch') METRICS.walletCalls.inc({ service, operation: op, outcome: answer.status === 200 ? 'ok' : 'rejected' });
@@ -184,7 +201,7 @@ export class WalletClient {
       const why = err instanceof RetryableWalletError ? lastError : `no answer within ${this.o.totalTimeoutMs} ms (last: ${lastError})`;
       const reason = `wallet unavailable after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${why}`;
       this.o.logger.warn({ orderId, paymentId, op, attempts, error: why }, 'wallet unavailable');
-      return { unavailable: reason, attempts, busy: !down };
+      return { unavailable: reason, attempts, busy: !down, reached: reached || inFlight };
     }
   }
 
@@ -204,6 +221,7 @@ export class WalletClient {
     } catch (err) {
       if (signal.aborted) throw new WalletTimeoutError(`timed out after ${this.o.timeoutMs} ms`);
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      if (cause?.code && UNREACHABLE_CODES.has(cause.code)) throw new WalletUnreachableError(cause.code);
       throw new RetryableWalletError(cause?.code ?? cause?.message ?? (err as Error).message);
     }
     let parsed: Record<string, unknown>;

@@ -14,6 +14,10 @@ export enum ErrorCode {
   WalletUnavailable = 'WALLET_UNAVAILABLE',
   InvalidTransition = 'INVALID_TRANSITION',
   OrderNotPayable = 'ORDER_NOT_PAYABLE',
+  /** A return of an order that is not PLACED (not yet placed, already on its way, returned, ...). */
+  OrderNotReturnable = 'ORDER_NOT_RETURNABLE',
+  /** A refund of a payment that is not COMPLETED. */
+  NotRefundable = 'NOT_REFUNDABLE',
   StepTimeout = 'STEP_TIMEOUT',
   OrderExpired = 'ORDER_EXPIRED',
   Conflict = 'CONFLICT',
@@ -41,6 +45,8 @@ export function httpStatusOf(code: ErrorCode): number {
     case ErrorCode.OutOfStock:
     case ErrorCode.InvalidTransition:
     case ErrorCode.OrderNotPayable:
+    case ErrorCode.OrderNotReturnable:
+    case ErrorCode.NotRefundable:
     case ErrorCode.Conflict:
     case ErrorCode.OrderExpired:
       return 409;

@@ -62,7 +62,7 @@ const orderId = pathParam('id', 'order id');
 const customerId = pathParam('customerId', 'customer id, e.g. CUS_0001');
 
 const Money = fromZod(MoneySchema.describe('decimal amount with at most two decimal places'));
-const ORDER_STATUSES = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE', 'PLACED', 'ON_WAY', 'DELIVERED', 'FAILED', 'CANCELED'];
+const ORDER_STATUSES = ['INITIATED', 'PAYMENT_PENDING', 'PAYMENT_DONE', 'PLACED', 'ON_WAY', 'DELIVERED', 'FAILED', 'CANCELED', 'RETURN_PENDING', 'RETURNED'];
 // The orchestrator's words (packages/saga SagaStatus and HistoryEvent, the orchestrator's StepState),
 // written out here because the gateway depends on no service; the e2e schema checks hold them to it.
 const SAGA_STATUSES = ['RUNNING', 'COMPENSATING', 'COMPLETED', 'COMPENSATED', 'COMPENSATION_FAILED'];
@@ -396,6 +396,27 @@ const paths: Record<string, Json> = {
       },
     },
   },
+  '/api/orders/{id}/return': {
+    post: {
+      tags: ['orders'],
+      summary: 'return a PLACED order: runs the return saga (refund, restock, RETURNED) and waits a bounded time',
+      description:
+        'The order is RETURN_PENDING at once. A refused refund (NOT_REFUNDABLE) or a wallet that stayed down through the payment service\'s retries ' +
+        '(WALLET_UNAVAILABLE) puts it back to PLACED with the reason as status info. A customer may return only their own orders.',
+      parameters: [orderId, PREFER, IDEMPOTENCY_KEY],
+      responses: {
+        '200': ok('the order, RETURNED', ref('Order')),
+        '202': ok('return saga still running', ref('PendingOrder')),
+        '400': err('VALIDATION_FAILED (a malformed Idempotency-Key)'),
+        '403': err('FORBIDDEN'),
+        '404': err('NOT_FOUND'),
+        '409': err('ORDER_NOT_RETURNABLE (the order is not PLACED), NOT_REFUNDABLE (its payment is not completed)'),
+        ...KEY_REUSED,
+        '503': err('WALLET_UNAVAILABLE (the refund could not reach the wallet; the order is PLACED again), UNAVAILABLE, or OVERLOADED (with Retry-After)'),
+        ...COMMON,
+      },
+    },
+  },
   '/api/orders/{id}/cancel': {
     post: { tags: ['orders'], summary: 'cancel before payment', parameters: [orderId], responses: { '200': ok('the order, CANCELED', ref('Order')), '404': err('NOT_FOUND'), '409': err('INVALID_TRANSITION'), ...COMMON } },
   },
@@ -413,7 +434,7 @@ const paths: Record<string, Json> = {
       tags: ['orders'],
       summary: 'Server-Sent Events of the order status, ending after a terminal status',
       description:
-        'First an event with the current status, then one per status change; the stream ends after PLACED, FAILED, CANCELED or DELIVERED. ' +
+        'First an event with the current status, then one per status change; the stream ends after PLACED, FAILED, CANCELED, DELIVERED or RETURNED. ' +
         'Each event: `id: <history row id>`, `event: status`, `data: {"orderId","status","statusInfo","at"}`. ' +
         'Send `Last-Event-ID` to resume after an event. Comment lines (`: heartbeat`) keep an idle stream open.',
       parameters: [orderId, { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }],
@@ -552,6 +573,7 @@ const OPERATION_IDS: Record<string, string> = {
   'post /api/orders/{id}/payment': 'payOrder',
   'post /api/payment': 'payOrderByBody',
   'post /api/orders/{id}/cancel': 'cancelOrder',
+  'post /api/orders/{id}/return': 'returnOrder',
   'patch /api/orders/{id}/status': 'updateOrderStatus',
   'get /api/orders/{id}/events': 'streamOrderEvents',
   'get /api/wallets/{customerId}': 'getWallet',

@@ -56,7 +56,7 @@ describe('PgSagaStore (real PostgreSQL)', () => {
   it('runs a whole saga to COMPLETED through the store, one version per transition', async () => {
     const [s] = await db.transaction((tx) => engine.apply(tx, [startOf('s-2')]));
     let cause = s.commands[0].messageId;
-    for (const type of ['StockReserved', 'PaymentCompleted', 'OrderPlaced', 'StockCommitted']) {
+    for (const type of ['StockReserved', 'PaymentCompleted', 'OrderConfirmed', 'StockCommitted']) {
       const payload = { orderId: 's-2', paymentId: 'pay_s-2' };
       const [o] = await db.transaction((tx) => engine.apply(tx, [{ kind: 'reply', sagaId: 's-2', reply: { type, causationId: cause, payload } }]));
       assert.equal(o.ignored, undefined, `${type} applied`);

@@ -177,6 +177,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/orders/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * return a PLACED order: runs the return saga (refund, restock, RETURNED) and waits a bounded time
+         * @description The order is RETURN_PENDING at once. A refused refund (NOT_REFUNDABLE) or a wallet that stayed down through the payment service's retries (WALLET_UNAVAILABLE) puts it back to PLACED with the reason as status info. A customer may return only their own orders.
+         */
+        post: operations["returnOrder"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/orders/{id}/cancel": {
         parameters: {
             query?: never;
@@ -220,7 +240,7 @@ export interface paths {
         };
         /**
          * Server-Sent Events of the order status, ending after a terminal status
-         * @description First an event with the current status, then one per status change; the stream ends after PLACED, FAILED, CANCELED or DELIVERED. Each event: `id: <history row id>`, `event: status`, `data: {"orderId","status","statusInfo","at"}`. Send `Last-Event-ID` to resume after an event. Comment lines (`: heartbeat`) keep an idle stream open.
+         * @description First an event with the current status, then one per status change; the stream ends after PLACED, FAILED, CANCELED, DELIVERED or RETURNED. Each event: `id: <history row id>`, `event: status`, `data: {"orderId","status","statusInfo","at"}`. Send `Last-Event-ID` to resume after an event. Comment lines (`: heartbeat`) keep an idle stream open.
          */
         get: operations["streamOrderEvents"];
         put?: never;
@@ -464,7 +484,7 @@ export interface components {
          */
         Error: {
             /** @enum {string} */
-            code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER" | "OUT_OF_STOCK" | "INSUFFICIENT_FUNDS" | "WALLET_UNAVAILABLE" | "INVALID_TRANSITION" | "ORDER_NOT_PAYABLE" | "STEP_TIMEOUT" | "ORDER_EXPIRED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNAUTHORIZED" | "FORBIDDEN" | "RATE_LIMITED" | "UNAVAILABLE" | "OVERLOADED" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL";
+            code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNKNOWN_PRODUCT" | "UNKNOWN_CUSTOMER" | "OUT_OF_STOCK" | "INSUFFICIENT_FUNDS" | "WALLET_UNAVAILABLE" | "INVALID_TRANSITION" | "ORDER_NOT_PAYABLE" | "ORDER_NOT_RETURNABLE" | "NOT_REFUNDABLE" | "STEP_TIMEOUT" | "ORDER_EXPIRED" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "UNAUTHORIZED" | "FORBIDDEN" | "RATE_LIMITED" | "UNAVAILABLE" | "OVERLOADED" | "IDEMPOTENCY_KEY_REUSED" | "INTERNAL";
             message: string;
         } & {
             [key: string]: unknown;
@@ -514,7 +534,7 @@ export interface components {
             status: "ON_WAY" | "DELIVERED";
         };
         /** @enum {string} */
-        OrderStatus: "INITIATED" | "PAYMENT_PENDING" | "PAYMENT_DONE" | "PLACED" | "ON_WAY" | "DELIVERED" | "FAILED" | "CANCELED";
+        OrderStatus: "INITIATED" | "PAYMENT_PENDING" | "PAYMENT_DONE" | "PLACED" | "ON_WAY" | "DELIVERED" | "FAILED" | "CANCELED" | "RETURN_PENDING" | "RETURNED";
         StatusHistoryEntry: {
             status: components["schemas"]["OrderStatus"];
             statusInfo: string | null;
@@ -1530,6 +1550,115 @@ export interface operations {
                 };
             };
             /** @description WALLET_UNAVAILABLE, UNAVAILABLE (a service is down), or OVERLOADED (admission queue full; with Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    returnOrder: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `respond-async` answers 202 at once; `wait=N` waits at most N seconds (never more than ORDER_WAIT_MS); echoed in Preference-Applied */
+                prefer?: string;
+                /** @description 1–255 printable ASCII characters (a Structured Field string, `"…"`, or bare), scoped to the order's customer and kept IDEMPOTENCY_KEY_TTL_MS (24 h). A repeat of the same request (same body) makes no new order and starts no second saga: it gets the first request's order, waited for like the first (`Prefer` applies), marked `Idempotent-Replayed: true`; the same key with another request is a 422. Without one the gateway sets a UUID. Echoed in the response. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description order id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the order, RETURNED */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            /** @description return saga still running */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PendingOrder"];
+                };
+            };
+            /** @description VALIDATION_FAILED (a malformed Idempotency-Key) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description UNAUTHORIZED: no token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description ORDER_NOT_RETURNABLE (the order is not PLACED), NOT_REFUNDABLE (its payment is not completed) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was first used with another request (body or call); `field` names the header */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMITED (with Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description WALLET_UNAVAILABLE (the refund could not reach the wallet; the order is PLACED again), UNAVAILABLE, or OVERLOADED (with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;

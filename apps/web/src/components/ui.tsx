@@ -60,6 +60,8 @@ const STATUS_TONE: Record<string, string> = {
   SUCCEEDED: 'ok',
   PAYMENT_DONE: 'info',
   PAYMENT_PENDING: 'info',
+  RETURN_PENDING: 'info',
+  RETURNED: 'neutral',
   RUNNING: 'info',
   INITIATED: 'neutral',
   PENDING: 'neutral',

@@ -19,16 +19,20 @@ export function HistoryPage() {
   const orders = { ...page, data: page.data?.items };
   const [actionError, setActionError] = useState<ApiError | undefined>();
   const [busy, setBusy] = useState<string | undefined>();
+  const [failedAction, setFailedAction] = useState<'canceled' | 'returned'>('canceled');
 
-  const cancel = async (id: string) => {
+  /** Cancel (before payment) or return (a PLACED order: refund and restock, run by the return saga). */
+  const act = async (id: string, action: 'cancel' | 'return') => {
     setBusy(id);
     setActionError(undefined);
+    setFailedAction(action === 'cancel' ? 'canceled' : 'returned');
     try {
-      await api('POST', `/api/orders/${encodeURIComponent(id)}/cancel`);
-      await reload();
+      await api('POST', `/api/orders/${encodeURIComponent(id)}/${action}`);
     } catch (err) {
       setActionError(err instanceof ApiError ? err : new ApiError(0, 'CLIENT', String(err)));
     } finally {
+      // a failed return changed the order too (back to PLACED, with the reason)
+      await reload();
       setBusy(undefined);
     }
   };
@@ -45,7 +49,7 @@ export function HistoryPage() {
         Your orders
       </PageTitle>
       {orders.state === 'error' ? <ErrorNotice title="The orders could not be loaded." error={orders.error} onRetry={() => void reload()} /> : null}
-      {actionError ? <ErrorNotice title="The order could not be canceled." error={actionError} /> : null}
+      {actionError ? <ErrorNotice title={`The order could not be ${failedAction}.`} error={actionError} /> : null}
       {orders.state === 'loading' && !orders.data ? <Spinner label="Loading your orders…" /> : null}
       {orders.data && orders.data.length === 0 ? (
         <p className="card">
@@ -84,12 +88,19 @@ export function HistoryPage() {
             </details>
             {o.status === 'INITIATED' ? (
               <div className="actions">
-                <button type="button" className="button button-secondary" disabled={busy === o.id} onClick={() => void cancel(o.id)}>
+                <button type="button" className="button button-secondary" disabled={busy === o.id} onClick={() => void act(o.id, 'cancel')}>
                   Cancel order
                 </button>
                 <Link to={PATHS.pay(o.id)} className="button">
                   Go to payment
                 </Link>
+              </div>
+            ) : null}
+            {o.status === 'PLACED' ? (
+              <div className="actions">
+                <button type="button" className="button button-secondary" disabled={busy === o.id} onClick={() => void act(o.id, 'return')}>
+                  {busy === o.id ? 'Returning…' : 'Return'}
+                </button>
               </div>
             ) : null}
           </li>

@@ -33,7 +33,7 @@ interface Step {
   state: StepState;
 }
 
-const REACHED: Record<OrderStatus, number> = { INITIATED: 0, PAYMENT_PENDING: 1, PAYMENT_DONE: 3, PLACED: 4, ON_WAY: 4, DELIVERED: 4, FAILED: -1, CANCELED: -1 };
+const REACHED: Record<OrderStatus, number> = { INITIATED: 0, PAYMENT_PENDING: 1, PAYMENT_DONE: 3, PLACED: 4, ON_WAY: 4, DELIVERED: 4, FAILED: -1, CANCELED: -1, RETURN_PENDING: 4, RETURNED: 4 };
 const STEP_OF_CODE: Record<string, number> = { OUT_OF_STOCK: 1, INSUFFICIENT_FUNDS: 2, WALLET_UNAVAILABLE: 2, UNKNOWN_CUSTOMER: 2 };
 
 /**

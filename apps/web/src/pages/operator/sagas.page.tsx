@@ -16,16 +16,19 @@ const AGES = [
   { value: 'old-1h', label: 'older than an hour', query: 'minAgeSeconds=3600' },
 ];
 const PAGE = 25;
+/** The saga types the orchestrator runs (GET /api/sagas?type=…). */
+const SAGA_TYPES = ['PlaceOrder', 'ReturnOrder'];
 
 /** Operator: the live outcome chart and the sagas, filtered by state and age. */
 export function SagasPage() {
   // a status, or 'VERSION_MISSING': the unfinished sagas whose definition version is not registered
   const [status, setStatus] = useState<SagaStatus | 'VERSION_MISSING' | ''>('');
   const [age, setAge] = useState('');
+  const [type, setType] = useState('');
   // The cursors of the pages walked to (newest first); empty: the first page.
   const [cursors, setCursors] = useState<string[]>([]);
   const cursor = cursors[cursors.length - 1];
-  const query = [status === 'VERSION_MISSING' ? 'versionMissing=true' : status ? `status=${status}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
+  const query = [status === 'VERSION_MISSING' ? 'versionMissing=true' : status ? `status=${status}` : '', type ? `type=${type}` : '', AGES.find((a) => a.value === age)?.query ?? '', 'sort=desc', `limit=${PAGE}`, cursor ? `cursor=${cursor}` : '']
     .filter(Boolean)
     .join('&');
   const [sagas, reloadSagas] = useApi((signal) => api<SagaPage>('GET', `/api/sagas?${query}`, undefined, { signal }), [query]);
@@ -77,6 +80,24 @@ export function SagasPage() {
             </select>
           </div>
           <div>
+            <label htmlFor="saga-type">Type</label>
+            <select
+              id="saga-type"
+              value={type}
+              onChange={(e) => {
+                setType(e.target.value);
+                setCursors([]);
+              }}
+            >
+              <option value="">all types</option>
+              {SAGA_TYPES.map((t) => (
+                <option key={t} value={t}>
+                  {t}
+                </option>
+              ))}
+            </select>
+          </div>
+          <div>
             <label htmlFor="saga-age">Age</label>
             <select
               id="saga-age"
@@ -106,7 +127,8 @@ export function SagasPage() {
               <caption className="visually-hidden">Sagas, newest first</caption>
               <thead>
                 <tr>
-                  <th scope="col">Saga (order id)</th>
+                  <th scope="col">Saga</th>
+                  <th scope="col">Type</th>
                   <th scope="col">State</th>
                   <th scope="col">Version</th>
                   <th scope="col">Step</th>
@@ -122,6 +144,7 @@ export function SagasPage() {
                         <code>{s.id}</code>
                       </Link>
                     </td>
+                    <td>{s.type}</td>
                     <td>
                       <StatusBadge status={s.status} />
                       {s.versionMissing ? (
