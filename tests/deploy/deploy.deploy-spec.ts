@@ -76,6 +76,18 @@ describe('a broken compose file fails', () => {
     assertProblem(problems, /gateway: environment PORT must be 3000/);
     assertProblem(problems, /redis: no healthcheck/);
   });
+
+  it('a cluster profile that would lose acknowledged writes or run one replica (ADR 13)', async () => {
+    const f = brokenCopy([
+      { file: 'docker-compose.yml', from: 'KAFKA_MIN_INSYNC_REPLICAS: 2', to: 'KAFKA_MIN_INSYNC_REPLICAS: 1' },
+      { file: 'docker-compose.yml', from: 'KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: "false"', to: 'KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE: "true"' },
+      { file: 'docker-compose.yml', from: '      deploy:\n        replicas: 2', to: '      deploy:\n        replicas: 1' },
+    ]);
+    const problems = await validateCompose(f.compose);
+    assertProblem(problems, /cluster-kafka-1: KAFKA_MIN_INSYNC_REPLICAS must be 2/);
+    assertProblem(problems, /cluster-kafka-2: KAFKA_UNCLEAN_LEADER_ELECTION_ENABLE must be false/);
+    assertProblem(problems, /cluster-order: needs deploy.replicas >= 2/);
+  });
 });
 
 describe('broken Kubernetes manifests fail', () => {

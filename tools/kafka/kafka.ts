@@ -5,7 +5,8 @@
 //   node tools/kafka/kafka.ts status   exit 0 = running and answering, 1 = not answering, 3 = not running
 //
 // Env: KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093), KAFKA_DATA_DIR (.data/kafka),
-// KAFKA_BROKERS (use that cluster instead: only ensure the topics exist), KAFKA_START_TIMEOUT_MS (120000).
+// KAFKA_BROKERS (use that cluster instead: only ensure the topics exist), KAFKA_TOPIC_REPLICAS (replicas
+// of the topics created on KAFKA_BROKERS; default 1), KAFKA_START_TIMEOUT_MS (120000).
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -118,17 +119,30 @@ export function ensureKafkaLibs(): string {
   return LIBS_DIR;
 }
 
-function serverProperties(o: ResolvedOptions): string {
+/** One KRaft node's place in its cluster (a single node is node 1 of a quorum of one). */
+export interface KafkaNodeConfig {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  /** `id@host:port,...` of every controller; default this node alone. */
+  voters?: string;
+  /** Lines appended to the generated server.properties (a later key wins over an earlier one). */
+  extraProperties?: readonly string[];
+}
+
+/** server.properties of one broker+controller node (DESIGN §5). */
+export function serverProperties(n: KafkaNodeConfig): string {
   return [
     'process.roles=broker,controller',
-    'node.id=1',
-    `controller.quorum.voters=1@${HOST}:${o.controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${o.port},CONTROLLER://${HOST}:${o.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${o.port}`,
+    `node.id=${n.nodeId}`,
+    `controller.quorum.voters=${n.voters ?? `${n.nodeId}@${HOST}:${n.controllerPort}`}`,
+    `listeners=PLAINTEXT://${HOST}:${n.port},CONTROLLER://${HOST}:${n.controllerPort}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${n.port}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
     'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    `log.dirs=${join(o.dataDir, 'kafka-logs')}`,
+    `log.dirs=${join(n.dataDir, 'kafka-logs')}`,
     'offsets.topic.replication.factor=1',
     'offsets.topic.num.partitions=1',
     'transaction.state.log.replication.factor=1',
@@ -138,6 +152,7 @@ function serverProperties(o: ResolvedOptions): string {
     'group.initial.rebalance.delay.ms=0',
     'log.cleaner.dedupe.buffer.size=8388608',
     'auto.create.topics.enable=false',
+    ...(n.extraProperties ?? []),
     '',
   ].join('\n');
 }
@@ -248,9 +263,10 @@ export async function waitForKafka(brokers: string, timeoutMs: number, failFast?
 
 /**
  * Creates every topic of `allTopics()` that does not exist yet (existing ones are left as they are)
- * and waits until each partition has a leader, so producers and consumers can use them at once.
+ * with `replicas` replicas each, and waits until each partition has a leader, so producers and
+ * consumers can use them at once.
  */
-export async function ensureTopics(brokers: string, timeoutMs = 30_000): Promise<void> {
+export async function ensureTopics(brokers: string, timeoutMs = 30_000, replicas = 1): Promise<void> {
   const admin = new Admin({ clientId: 'kafka-launcher-admin', bootstrapBrokers: parseBrokers(brokers) });
   try {
     const wanted = allTopics();
@@ -259,7 +275,7 @@ export async function ensureTopics(brokers: string, timeoutMs = 30_000): Promise
     const byPartitions = Map.groupBy(missing, (t) => t.partitions);
     for (const [partitions, topics] of byPartitions) {
       try {
-        await admin.createTopics({ topics: topics.map((t) => t.name), partitions, replicas: 1 });
+        await admin.createTopics({ topics: topics.map((t) => t.name), partitions, replicas });
       } catch (err) {
         // Someone else (a parallel starter) may have created them meanwhile: fine if they now exist.
         const now = new Set(await admin.listTopics());
@@ -296,7 +312,7 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
   const external = process.env.KAFKA_BROKERS;
   if (external !== undefined && external.trim() !== '') {
     await waitForKafka(external, o.startTimeoutMs);
-    await ensureTopics(external);
+    await ensureTopics(external, 30_000, intEnv('KAFKA_TOPIC_REPLICAS', 1, 16));
     return { brokers: external, pid: undefined, stop: async () => {} };
   }
   const brokers = `${HOST}:${o.port}`;
@@ -313,17 +329,68 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
     }
   }
 
+  const node = launchKafkaNode({
+    config: { nodeId: 1, port: o.port, controllerPort: o.controllerPort, dataDir: o.dataDir },
+    logFile: o.logFile,
+    detached: o.detached,
+  });
+  const pid = await node.pid;
+  if (pid === undefined) throw new Error(node.exitReason() ?? 'could not start java for Kafka');
+  const exited = (): string | undefined => node.exitReason();
+
+  const handle: RunningKafka = { brokers, pid, stop: () => node.stop() };
+  try {
+    const deadline = started + o.startTimeoutMs;
+    await waitForKafka(brokers, Math.max(1000, deadline - Date.now()), exited);
+    await ensureTopics(brokers, Math.max(5000, deadline - Date.now()));
+  } catch (err) {
+    await handle.stop();
+    const tail = exited() === undefined ? `\nlast lines of ${o.logFile}:\n${logTail(o.logFile)}` : '';
+    throw new Error(`${(err as Error).message}${tail}`, { cause: err });
+  }
+  return handle;
+}
+
+export interface LaunchNodeOptions {
+  config: KafkaNodeConfig;
+  /** Where Kafka's stdout/stderr go. */
+  logFile: string;
+  /** Survive this process (daemon) instead of dying with it. */
+  detached: boolean;
+  /** Cluster id to format a fresh data dir with; default the one kept in `<dataDir>/cluster.id`, else a new one. */
+  clusterId?: string;
+  /** JVM heap flags. Default `-Xms256m -Xmx512m`. */
+  heap?: readonly string[];
+}
+
+export interface LaunchedNode {
+  /** The java pid (undefined when java could not start). */
+  pid: Promise<number | undefined>;
+  /** Why the process exited, once it has (undefined while it runs). */
+  exitReason(): string | undefined;
+  /** Resolves with the exit reason when the process exits (any way). */
+  exited: Promise<string>;
+  /** SIGTERM, bounded wait, then SIGKILL. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes a node's config, formats its storage (once) and starts its java process; does not wait for
+ * it to serve. Attached (not `detached`), the broker dies with this process, even by SIGKILL.
+ */
+export function launchKafkaNode(l: LaunchNodeOptions): LaunchedNode {
+  const { config: n } = l;
   const libs = ensureKafkaLibs();
   const classpath = `${libs}/*`;
-  mkdirSync(join(o.dataDir, 'kafka-logs'), { recursive: true });
-  const props = join(o.dataDir, 'server.properties');
-  const log4j = join(o.dataDir, 'log4j2.yaml');
-  writeFileSync(props, serverProperties(o));
+  mkdirSync(join(n.dataDir, 'kafka-logs'), { recursive: true });
+  const props = join(n.dataDir, 'server.properties');
+  const log4j = join(n.dataDir, 'log4j2.yaml');
+  writeFileSync(props, serverProperties(n));
   writeFileSync(log4j, LOG4J2_YAML);
 
   // Keep one cluster id per data dir; `--ignore-formatted` makes re-formatting a no-op anyway.
-  const idFile = join(o.dataDir, 'cluster.id');
-  const clusterId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : randomBytes(16).toString('base64url');
+  const idFile = join(n.dataDir, 'cluster.id');
+  const clusterId = existsSync(idFile) ? readFileSync(idFile, 'utf8').trim() : (l.clusterId ?? randomBytes(16).toString('base64url'));
   writeFileSync(idFile, `${clusterId}\n`);
   const format = spawnSync(
     'java',
@@ -333,58 +400,66 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<RunningKafka>
   if (format.error) throw new Error(`cannot run java (JDK 17+ is required for Kafka): ${format.error.message}`);
   if (format.status !== 0) throw new Error(`Kafka StorageTool format failed (exit ${format.status}):\n${format.stdout}${format.stderr}`);
 
-  mkdirSync(dirname(o.logFile), { recursive: true });
-  const javaArgs = ['-Xms256m', '-Xmx512m', '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props];
-  const logFd = openSync(o.logFile, 'a');
+  mkdirSync(dirname(l.logFile), { recursive: true });
+  const javaArgs = [...(l.heap ?? ['-Xms256m', '-Xmx512m']), '-cp', classpath, `-Dlog4j2.configurationFile=${log4j}`, 'kafka.Kafka', props];
+  const logFd = openSync(l.logFile, 'a');
   let child: ChildProcess;
   try {
     // Own process group: a Ctrl-C in the terminal reaches our supervisor, which stops Kafka last.
-    child = o.detached
+    child = l.detached
       ? spawn('java', javaArgs, { stdio: ['ignore', logFd, logFd], detached: true })
       : spawn('sh', ['-c', WATCHDOG_SH, 'kafka-watchdog', ...javaArgs], { stdio: ['pipe', 'pipe', logFd], detached: true });
   } finally {
     closeSync(logFd);
   }
   let exited: string | undefined;
+  let onExited: (reason: string) => void = () => {};
+  const exitedPromise = new Promise<string>((done) => {
+    onExited = done;
+  });
   child.once('exit', (code, signal) => {
-    exited = `Kafka exited during start-up (code ${code}, signal ${signal}); last lines of ${o.logFile}:\n${logTail(o.logFile)}`;
+    process.removeListener('exit', killOnExit);
+    exited = `Kafka node ${n.nodeId} exited (code ${code}, signal ${signal}); last lines of ${l.logFile}:\n${logTail(l.logFile)}`;
+    onExited(exited);
   });
   child.once('error', (err) => {
     exited = `cannot run java (JDK 17+ is required for Kafka): ${err.message}`;
+    onExited(exited);
   });
-  const pid = o.detached ? child.pid : await watchdogJavaPid(child);
-  if (pid === undefined) throw new Error(exited ?? 'could not start java for Kafka');
-  writeFileSync(pidFile(o.dataDir), `${pid}\n`);
+  const pid = (l.detached ? Promise.resolve(child.pid) : watchdogJavaPid(child)).then((p) => {
+    if (p === undefined) return undefined;
+    writeFileSync(pidFile(n.dataDir), `${p}\n`);
+    if (!l.detached) process.once('exit', killOnExit);
+    return p;
+  });
+  let javaPid: number | undefined;
+  void pid.then((p) => {
+    javaPid = p;
+  });
   const killOnExit = (): void => {
     try {
-      process.kill(pid, 'SIGKILL');
+      if (javaPid !== undefined) process.kill(javaPid, 'SIGKILL');
     } catch {
       // already gone
     }
   };
-  // Never keep this process alive just for the broker; an attached broker dies with us instead.
-  child.unref();
-  for (const stream of [child.stdin, child.stdout]) (stream as { unref?: () => void } | null)?.unref?.();
-  if (!o.detached) process.once('exit', killOnExit);
-
-  const handle: RunningKafka = {
-    brokers,
+  // Never keep this process alive just for the broker (an attached broker dies with us instead), but
+  // until the watchdog reported java's pid, this process must wait for it.
+  const unref = (): void => {
+    child.unref();
+    for (const stream of [child.stdin, child.stdout]) (stream as { unref?: () => void } | null)?.unref?.();
+  };
+  void pid.then(unref, unref);
+  return {
     pid,
+    exitReason: () => exited,
+    exited: exitedPromise,
     stop: async () => {
       process.removeListener('exit', killOnExit);
-      await stopPid(pid, o.dataDir);
+      const p = await pid;
+      if (p !== undefined) await stopPid(p, n.dataDir);
     },
   };
-  try {
-    const deadline = started + o.startTimeoutMs;
-    await waitForKafka(brokers, Math.max(1000, deadline - Date.now()), () => exited);
-    await ensureTopics(brokers, Math.max(5000, deadline - Date.now()));
-  } catch (err) {
-    await handle.stop();
-    const tail = exited === undefined ? `\nlast lines of ${o.logFile}:\n${logTail(o.logFile)}` : '';
-    throw new Error(`${(err as Error).message}${tail}`, { cause: err });
-  }
-  return handle;
 }
 
 // Attached mode runs java under this tiny shell: it reports java's pid, exits with java's status,

@@ -1,8 +1,10 @@
 // `npm run reset`: back to a fresh demo. Drops the demo databases, deletes the demo Kafka's data
 // (stopping that broker first when its pid file says it runs) and the embedded mode's data (`npm start`;
-// refused while that process runs). Test databases are not touched.
+// refused while that process runs) and the data of `npm run start:cluster`'s three Kafka nodes (refused
+// while they run). Test databases are not touched.
 //
 // Env: DATABASE_URL (postgres://postgres@127.0.0.1:5432), KAFKA_DATA_DIR (.data/kafka), EMBEDDED_DATA_DIR (.data/embedded),
+// CLUSTER_DATA_DIR (.data/cluster),
 // STACK_DB_PREFIX (drop `<prefix>_<service>_db` instead, as `start:kafka` with that prefix made them).
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { dropDatabase } from '@saga/postgres';
 import pg from 'pg';
 import { PID_FILE, embeddedDataDir } from '../embedded/layout.ts';
 import { REPO_ROOT, isAlive, runningPid, stopKafka } from '../kafka/kafka.ts';
+import { clusterDataDir, runningClusterPids } from '../kafka/cluster.ts';
 
 const SERVICES = ['order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
 
@@ -87,7 +90,25 @@ async function main(): Promise<number> {
   }
   if (pid !== undefined) say('start Kafka again with: npm run kafka:start (or npm run start:kafka for everything)');
   if (!clearEmbedded(resolve(embeddedDataDir()))) failed = true;
+  if (!clearCluster(clusterDataDir())) failed = true;
   return failed ? 1 : 0;
+}
+
+/** Deletes the cluster's data (`npm run start:cluster`), unless its nodes run (their supervisor would restart them on nothing). */
+function clearCluster(dir: string): boolean {
+  const shown = dir.startsWith(`${REPO_ROOT}/`) ? relative(REPO_ROOT, dir) : dir;
+  if (!existsSync(dir)) {
+    say(`no cluster data at ${shown}`);
+    return true;
+  }
+  const pids = runningClusterPids(dir);
+  if (pids.length > 0) {
+    console.error(`[reset] the cluster's Kafka nodes run (pids ${pids.join(', ')}): stop npm run start:cluster first (Ctrl-C); ${shown} kept`);
+    return false;
+  }
+  rmSync(dir, { recursive: true, force: true });
+  say(`deleted cluster data ${shown}`);
+  return true;
 }
 
 if (import.meta.main) {

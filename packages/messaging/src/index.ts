@@ -17,3 +17,4 @@ export * from './database-log/database-log.broker';
 export * from './kafka/kafka.broker';
 export * from './kafka/kafka.producer';
 export * from './kafka/kafka.subscription';
+export * from './kafka/kafka.tuning';

@@ -2,6 +2,7 @@ import { ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import type { MessageProducer, OutgoingMessage } from '../ports';
 import { encodeRecord, type KafkaRecordOut } from './kafka.codec';
+import { KAFKA_CLIENT_OPTIONS } from './kafka.tuning';
 
 interface PendingSend {
   records: KafkaRecordOut[];
@@ -34,6 +35,8 @@ export class KafkaProducer implements MessageProducer {
     this.producer = new Producer({
       clientId: `${o.clientId}-producer`,
       bootstrapBrokers: o.brokers,
+      // Retries outlast a leader election; idempotence keeps a retried batch from landing twice.
+      ...KAFKA_CLIENT_OPTIONS,
       idempotent: true,
       acks: ProduceAcks.ALL,
       autocreateTopics: false,

@@ -3,13 +3,21 @@ import type { Logger } from 'pino';
 import { METRICS, serviceLabel, type GaugeSetter } from '@saga/telemetry';
 import type { BatchHandler, IncomingMessage, SubscribeOptions, Subscription } from '../ports';
 import { decodeRecord } from './kafka.codec';
+import {
+  KAFKA_CLIENT_OPTIONS,
+  KAFKA_CONSUMER_RETRIES,
+  KAFKA_MAX_REOPEN_DELAY_MS,
+  KAFKA_REOPEN_DELAY_MS,
+  kafkaHeartbeatIntervalMs,
+  kafkaSessionTimeoutMs,
+} from './kafka.tuning';
 
 type Record_ = Message<string, Buffer, string, string>;
 
 export interface KafkaConsumerTuning {
-  /** Group session timeout (default 10 s): how long a member that vanished keeps its partitions. */
+  /** Group session timeout (default KAFKA_SESSION_TIMEOUT_MS or 10 s): how long a member that vanished keeps its partitions. */
   sessionTimeoutMs?: number;
-  /** Heartbeat interval (default 1 s): how fast a member notices a rebalance. */
+  /** Heartbeat interval (default a sixth of the session timeout, at most 1 s): how fast a member notices a rebalance. */
   heartbeatIntervalMs?: number;
   /** Longest a fetch waits for data (default 500 ms); also bounds how long close() waits for a fetch. */
   maxWaitTimeMs?: number;
@@ -51,8 +59,6 @@ const QUEUE_HIGH_WATER = 5_000;
 /** A batch at least this big means the consumer is under load: the next one may linger. */
 const LINGER_MIN_BATCH = 4;
 const QUEUE_LOW_WATER = 1_000;
-const REOPEN_DELAY_MS = 1_000;
-const MAX_REOPEN_DELAY_MS = 30_000;
 const MAX_REDELIVERY_DELAY_MS = 30_000;
 
 /**
@@ -129,15 +135,18 @@ export class KafkaSubscription implements Subscription {
       this.rejectReady = reject;
     });
     this.ready.catch(() => undefined); // nobody awaiting ready must not crash the process
-    const sessionTimeout = o.sessionTimeoutMs ?? 10_000;
+    const sessionTimeout = o.sessionTimeoutMs ?? kafkaSessionTimeoutMs();
     this.consumer = new Consumer({
       clientId: `${o.clientId}-${s.groupId}`,
       bootstrapBrokers: o.brokers,
+      ...KAFKA_CLIENT_OPTIONS,
+      // A fetch retries against one broker only: give up soon, so the stream reopens on the new leader.
+      retries: KAFKA_CONSUMER_RETRIES,
       groupId: s.groupId,
       autocommit: false,
       sessionTimeout,
       rebalanceTimeout: Math.max(sessionTimeout, 20_000),
-      heartbeatInterval: o.heartbeatIntervalMs ?? 1_000,
+      heartbeatInterval: o.heartbeatIntervalMs ?? kafkaHeartbeatIntervalMs(sessionTimeout),
       maxWaitTime: o.maxWaitTimeMs ?? 500,
       // Bounded fetches: memory per fetch stays small and busy partitions do not starve the others.
       maxBytes: 8 * 1024 * 1024,
@@ -235,7 +244,7 @@ export class KafkaSubscription implements Subscription {
   }
 
   private reopenDelay(): number {
-    return Math.min(MAX_REOPEN_DELAY_MS, REOPEN_DELAY_MS * 2 ** Math.min(this.reopenAttempts, 10));
+    return Math.min(KAFKA_MAX_REOPEN_DELAY_MS, KAFKA_REOPEN_DELAY_MS * 2 ** Math.min(this.reopenAttempts, 10));
   }
 
   private scheduleReopen(): void {
