@@ -28,6 +28,12 @@ export class PgDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no listener of the pool's: when the server goes away between two
+    // statements of the transaction (e.g. while `fn` awaits an HTTP call), its 'error' event would
+    // crash the process (found by the chaos run's PostgreSQL restarts). The next statement fails
+    // instead, and the client is discarded below.
+    const lost = (): void => undefined;
+    client.on('error', lost);
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
@@ -38,10 +44,12 @@ export class PgDatabase implements Database {
       };
       const result = await fn(tx);
       await client.query('COMMIT');
+      client.off('error', lost);
       client.release();
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      client.off('error', lost);
       client.release(true);
       throw err;
     }

@@ -40,7 +40,12 @@ interface OutboxRow {
 // on the hot path; the business transactions that write the outbox stay synchronous.
 const RELAY_LOCK_SQL =
   "SELECT set_config('synchronous_commit', 'off', true), pg_advisory_xact_lock(7311002, 'outbox'::regclass::oid::int)";
-const MAX_FAILURE_BACKOFF_MS = 5_000;
+/**
+ * Longest pause after failed rounds (50 ms doubling). Short: a pause outlives the outage that caused
+ * it (a 3 s PostgreSQL restart left relays asleep for 5 s after it was back: the chaos run), and one
+ * attempt a second per service costs nothing.
+ */
+const MAX_FAILURE_BACKOFF_MS = 1_000;
 /** Most rows held for the fast path; past it, rows are left to the claim rounds. */
 const MAX_FRESH = 10_000;
 /** Backlog above which a service reports itself not ready (see {@link OutboxRelay.checkBacklog}). */

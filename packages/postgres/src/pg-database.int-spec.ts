@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { dropDatabase, ensureDatabase } from './ensure-database';
+import { PgDatabase } from './pg-database';
+
+const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const NAME = `it_pgdb_${Date.now().toString(36)}`;
+
+describe('PgDatabase (real PostgreSQL)', () => {
+  let db: PgDatabase;
+  let admin: PgDatabase;
+
+  before(async () => {
+    await ensureDatabase(SERVER, NAME);
+    const url = new URL(SERVER);
+    url.pathname = `/${NAME}`;
+    db = new PgDatabase({ connectionString: url.toString() });
+    url.pathname = '/postgres';
+    admin = new PgDatabase({ connectionString: url.toString() });
+  });
+  after(async () => {
+    await db?.close();
+    await admin?.close();
+    await dropDatabase(SERVER, NAME);
+  });
+
+  it('survives the server dropping a checked-out connection between two statements: the transaction fails, the process lives, the pool goes on', async () => {
+    const failed = db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // The server ends this very connection while the transaction waits on something else.
+      await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
+      await new Promise((r) => setTimeout(r, 200));
+      await tx.query('SELECT 1');
+    });
+    await assert.rejects(failed, /terminat|Connection/i);
+    assert.deepEqual((await db.query<{ one: number }>('SELECT 1 AS one')).rows, [{ one: 1 }]);
+    assert.equal(await db.transaction(async (tx) => (await tx.query<{ two: number }>('SELECT 2 AS two')).rows[0].two), 2);
+  });
+});
