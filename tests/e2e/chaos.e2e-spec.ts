@@ -1,5 +1,5 @@
 /**
- * Chaos: for each service in turn, a burst of 2,000 sagas (mostly good, some out of stock, some for a
+ * Chaos: for each service in turn, a burst of 1,000 sagas (mostly good, some out of stock, some for a
  * customer too poor to pay) with that service stopped in the middle of the burst and restarted —
  * killed with kill -9 (SIGKILL), and in a second stack stopped gracefully (SIGTERM: it must exit 0
  * within the supervisor's 10 s bound, having finished what it had in hand).
@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { post, type HttpResult } from './http.ts';
 import { balance, createProduct, createWallet, queryService, startTestStack, type TestStack } from './support.ts';
 
-const BURST = 2_000;
+const BURST = 1_000;
 /** Requests in flight at once during a burst. */
 const IN_FLIGHT = 64;
 /** The kill comes when this many requests of the burst have been sent. */

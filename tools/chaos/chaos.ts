@@ -18,7 +18,7 @@ import { startStack } from '../stack/start.ts';
 import { HOLD_MS, inject, planFaults, type Fault } from './faults.ts';
 import { drive, fixtureFor, planSagas, type Fixture } from './load.ts';
 import { startPostgresCluster } from './postgres-cluster.ts';
-import { summarize, writeReport, type FaultResult } from './report.ts';
+import { summarize, writeReport, type ChaosSummary, type FaultResult } from './report.ts';
 import { recoverySeconds, type InjectedFault } from './timeline.ts';
 import { checkThroughApi, settle } from './verify.ts';
 
@@ -75,7 +75,7 @@ async function seedFixture(urlOf: (s: string) => string, f: Fixture): Promise<vo
   for (const c of f.poor) must(`wallet ${c}`, await post(`${urlOf('wallet')}/internal/wallets`, { customerId: c, balance: f.poorBalance }));
 }
 
-async function main(): Promise<number> {
+async function main(): Promise<ChaosSummary> {
   const plan = planFaults(faultCount, seed);
   const fixture = fixtureFor(runId, sagas);
   const specs = planSagas(sagas, seed + 1, fixture);
@@ -165,10 +165,7 @@ async function main(): Promise<number> {
     for (const v of [...invariants.violations, ...api.flatMap((c) => c.violations.map((x) => `${c.question}: ${x}`))].slice(0, 30)) say(`VIOLATION ${v}`);
     for (const [kind, r] of Object.entries(summary.recoveryByKind)) say(`recovery ${kind}: n=${r.n} p50 ${r.p50_s ?? '–'} s, max ${r.max_s ?? '–'} s, not recovered ${r.unrecovered}`);
     say(`report: ${summary.report}`);
-    console.log(
-      JSON.stringify({ sagas: summary.sagas, faults: summary.faults, violations: summary.violations, recovery_p50_s: summary.recovery_p50_s, recovery_max_s: summary.recovery_max_s, report: summary.report }),
-    );
-    return summary.violations === 0 ? 0 : 1;
+    return summary;
   } finally {
     await stack.stop().catch((err: Error) => say(`stopping the stack: ${err.message}`));
     await kafka.stop().catch(() => {});
@@ -182,7 +179,14 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main().catch((err: Error) => {
-  say(`failed: ${err.stack ?? err.message}`);
-  return 2;
-});
+try {
+  const summary = await main();
+  // Last, once the stack is down (its own lines go to stdout too): the summary line.
+  console.log(
+    JSON.stringify({ sagas: summary.sagas, faults: summary.faults, violations: summary.violations, recovery_p50_s: summary.recovery_p50_s, recovery_max_s: summary.recovery_max_s, report: summary.report }),
+  );
+  process.exitCode = summary.violations === 0 ? 0 : 1;
+} catch (err) {
+  say(`failed: ${(err as Error).stack ?? (err as Error).message}`);
+  process.exitCode = 2;
+}

@@ -90,7 +90,7 @@ interface Answer {
   body: { id?: string; status?: string; code?: string; order?: { id?: string; status?: string } } | undefined;
 }
 
-/** How long a client keeps asking again when a call gets no answer or 503 UNAVAILABLE (a process restarting). */
+/** How long a client keeps asking again when a call's outcome is unknown (no answer, 503 UNAVAILABLE, 504). */
 const RETRY_FOR_MS = 60_000;
 
 async function call(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<Answer> {
@@ -106,9 +106,9 @@ async function call(method: string, url: string, body: unknown, headers: Record<
 }
 
 /**
- * A saga-starting call as a careful client makes it: with an Idempotency-Key, so that a call that got
- * no answer (a killed gateway, a cut connection) or 503 UNAVAILABLE can be asked again without a
- * second order or debit — the repeat gets the first call's outcome.
+ * A saga-starting call as a careful client makes it: with an Idempotency-Key, so that a call whose
+ * outcome is unknown (no answer from a killed gateway or a cut connection, 503 UNAVAILABLE, 504) can
+ * be asked again without a second order or debit — the repeat gets the first call's outcome.
  */
 async function keyedCall(url: string, body: unknown, key: string, token?: string): Promise<Answer> {
   const headers: Record<string, string> = { 'idempotency-key': key, ...(token ? { authorization: `Bearer ${token}` } : {}) };
@@ -117,7 +117,10 @@ async function keyedCall(url: string, body: unknown, key: string, token?: string
     const again = performance.now() - started < RETRY_FOR_MS;
     try {
       const res = await call('POST', url, body, headers);
-      if (!(res.status === 503 && res.body?.code === 'UNAVAILABLE' && again)) return res;
+      // 503 UNAVAILABLE (a process restarting) and 504 (the gateway stopped waiting; the call may
+      // have gone through): the outcome is unknown, so ask again with the same key.
+      const unknown = (res.status === 503 && res.body?.code === 'UNAVAILABLE') || res.status === 504;
+      if (!(unknown && again)) return res;
     } catch (err) {
       if (!again) throw err;
     }
