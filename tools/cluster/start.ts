@@ -13,17 +13,12 @@
 import { parseArgs } from 'node:util';
 import { startKafkaCluster } from '../kafka/cluster.ts';
 import type { RunningKafkaCluster } from '../kafka/cluster.ts';
-import { SERVICES, startStack } from '../stack/start.ts';
+import { parseInstances, SERVICES, startStack, stopOnSignals } from '../stack/start.ts';
 import type { Stack } from '../stack/start.ts';
 
 function instancesOf(perService: number, overrides: string | undefined): Record<string, number> {
-  const out: Record<string, number> = Object.fromEntries(SERVICES.map((s) => [s.name, s.name === 'gateway' ? 1 : perService]));
-  for (const part of (overrides ?? '').split(',').filter((p) => p.trim() !== '')) {
-    const m = /^\s*([a-z]+)\s*=\s*(\d+)\s*$/.exec(part);
-    if (m === null) throw new Error(`STACK_INSTANCES must look like order=2,payment=2, got "${overrides}"`);
-    out[m[1]] = Number(m[2]);
-  }
-  return out;
+  const defaults = Object.fromEntries(SERVICES.map((s) => [s.name, s.name === 'gateway' ? 1 : perService]));
+  return { ...defaults, ...parseInstances(overrides) };
 }
 
 async function cli(): Promise<number> {
@@ -32,8 +27,6 @@ async function cli(): Promise<number> {
   if (!Number.isInteger(perService) || perService < 1) throw new Error(`CLUSTER_INSTANCES must be a positive integer, got "${process.env.CLUSTER_INSTANCES}"`);
   const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
   if (!Number.isInteger(offset)) throw new Error(`STACK_PORT_OFFSET must be an integer, got "${process.env.STACK_PORT_OFFSET}"`);
-  // Signal handlers do not keep Node alive, and the children are unref'ed: this does.
-  const keepAlive = setInterval(() => {}, 1 << 30);
   const abort = new AbortController();
   let cluster: RunningKafkaCluster | undefined;
   let stack: Stack | undefined;
@@ -49,28 +42,13 @@ async function cli(): Promise<number> {
     })();
     return stopping;
   };
-  let done: (code: number) => void = () => {};
-  const finished = new Promise<number>((r) => {
-    done = r;
-  });
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) {
-      console.log('[cluster] still stopping (a second signal of the same kind forces exit)');
-      process.removeListener(signal, onSignal);
-      return;
-    }
-    console.log(`[cluster] ${signal} received`);
-    abort.abort();
-    stopAll().then(() => done(0), () => done(1));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const { finished, release } = stopOnSignals('cluster', abort, stopAll);
   try {
     cluster = await startKafkaCluster();
     if (abort.signal.aborted) {
       // The signal came while the nodes started (stopAll saw no cluster yet).
       await cluster.stop();
-      clearInterval(keepAlive);
+      release();
       return 0;
     }
     stack = await startStack({
@@ -84,19 +62,19 @@ async function cli(): Promise<number> {
   } catch (err) {
     if (!abort.signal.aborted) console.error(`[cluster] ${err instanceof Error ? err.message : String(err)}`);
     await stopAll();
-    clearInterval(keepAlive);
+    release();
     return abort.signal.aborted ? 0 : 1;
   }
   if (abort.signal.aborted) {
     await stopAll();
-    clearInterval(keepAlive);
+    release();
     return 0;
   }
   for (const s of stack.services) console.log(`[cluster]   ${s.name.padEnd(14)} ${s.url}`);
   for (const n of cluster.nodes) console.log(`[cluster]   kafka-${n.id}        127.0.0.1:${n.port} (pid ${cluster.pidOf(n.id)}, data ${n.dataDir})`);
   console.log('[cluster] Ctrl-C stops everything');
   const code = await finished;
-  clearInterval(keepAlive);
+  release();
   return code;
 }
 

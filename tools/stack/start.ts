@@ -468,8 +468,39 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
 }
 
+/**
+ * Ctrl-C / SIGTERM of a launcher CLI: the first signal aborts `abort` and runs `stop` (a no-op
+ * until there is something to stop); a second of the same kind stops listening, so Node's default
+ * (exit) applies. Resolves with the exit code once `stop` settled. Keeps Node alive meanwhile (signal
+ * handlers do not, and the children are unref'ed).
+ *
+ * @example
+ * const finished = stopOnSignals('stack', abort, () => stack?.stop());
+ */
+export function stopOnSignals(label: string, abort: AbortController, stop: () => Promise<void> | undefined): { finished: Promise<number>; release(): void } {
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  let done: (code: number) => void = () => {};
+  const finished = new Promise<number>((resolve) => {
+    done = resolve;
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (abort.signal.aborted) {
+      console.log(`[${label}] still stopping (a second signal of the same kind forces exit)`);
+      process.removeListener(signal, onSignal);
+      return;
+    }
+    console.log(`[${label}] ${signal} received`);
+    abort.abort();
+    const stopping = stop();
+    if (stopping !== undefined) stopping.then(() => done(0), () => done(1));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return { finished, release: () => clearInterval(keepAlive) };
+}
+
 /** `order=2,payment=3` → { order: 2, payment: 3 }. */
-function parseInstances(value: string | undefined): Record<string, number> | undefined {
+export function parseInstances(value: string | undefined): Record<string, number> | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const out: Record<string, number> = {};
   for (const part of value.split(',')) {
@@ -484,26 +515,9 @@ async function cli(): Promise<number> {
   const { positionals } = parseArgs({ args: process.argv.slice(2), allowPositionals: true });
   const offset = Number(process.env.STACK_PORT_OFFSET ?? 0);
   if (!Number.isInteger(offset)) throw new Error(`STACK_PORT_OFFSET must be an integer, got "${process.env.STACK_PORT_OFFSET}"`);
-  // Signal handlers do not keep Node alive, and the children are unref'ed: this does.
-  const keepAlive = setInterval(() => {}, 1 << 30);
   const abort = new AbortController();
   let stack: Stack | undefined;
-  let done: (code: number) => void = () => {};
-  const finished = new Promise<number>((resolve) => {
-    done = resolve;
-  });
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (abort.signal.aborted) {
-      console.log('[stack] still stopping (a second signal of the same kind forces exit)');
-      process.removeListener(signal, onSignal);
-      return;
-    }
-    console.log(`[stack] ${signal} received`);
-    abort.abort();
-    if (stack !== undefined) stack.stop().then(() => done(0), () => done(1));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const { finished, release } = stopOnSignals('stack', abort, () => stack?.stop());
   try {
     stack = await startStack({
       services: positionals.length > 0 ? positionals : undefined,
@@ -513,7 +527,7 @@ async function cli(): Promise<number> {
       signal: abort.signal,
     });
   } catch (err) {
-    clearInterval(keepAlive);
+    release();
     if (abort.signal.aborted) return 0;
     console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
     return 1;
@@ -521,13 +535,13 @@ async function cli(): Promise<number> {
   if (abort.signal.aborted) {
     // The signal came after start-up finished but before we held the handle.
     await stack.stop();
-    clearInterval(keepAlive);
+    release();
     return 0;
   }
   for (const s of stack.services) console.log(`[stack]   ${s.name.padEnd(12)} ${s.url}`);
   console.log(`[stack] Kafka at ${stack.brokers}; Ctrl-C stops everything`);
   const code = await finished;
-  clearInterval(keepAlive);
+  release();
   return code;
 }
 
