@@ -58,8 +58,11 @@ export function placeOrderData(e: PayloadOf<'OrderPaymentRequested'>): PlaceOrde
 
 const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 
-/** FailOrder carries an ErrorCode; the engine's failure code is a plain string (STEP_TIMEOUT is one). */
-function errorCodeOf(failure: SagaFailure): ErrorCode {
+/**
+ * The ErrorCode a compensation command carries (FailOrder, CancelOrderReturn); the engine's failure
+ * code is a plain string (STEP_TIMEOUT is one), anything unknown becomes INTERNAL.
+ */
+export function errorCodeOf(failure: SagaFailure): ErrorCode {
   return ERROR_CODES.has(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
 }
 

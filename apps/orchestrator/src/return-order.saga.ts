@@ -1,6 +1,6 @@
-import { ErrorCode, TOPICS, type PayloadOf } from '@saga/contracts';
-import { defineSaga, type SagaDefinition, type SagaFailure } from '@saga/saga';
-import { DEFAULT_PLACE_ORDER_TIMINGS, paymentIdOf, type ContractMessages, type PlaceOrderTimings } from './place-order.saga';
+import { TOPICS, type PayloadOf } from '@saga/contracts';
+import { defineSaga, type SagaDefinition } from '@saga/saga';
+import { DEFAULT_PLACE_ORDER_TIMINGS, errorCodeOf, paymentIdOf, type ContractMessages, type PlaceOrderTimings } from './place-order.saga';
 
 /** Saga type name stored with each instance. */
 export const RETURN_ORDER = 'ReturnOrder';
@@ -31,11 +31,6 @@ export function returnOrderData(e: PayloadOf<'OrderReturnRequested'>): ReturnOrd
   };
 }
 
-const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
-
-function errorCodeOf(failure: SagaFailure): ErrorCode {
-  return ERROR_CODES.has(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
-}
 
 /**
  * The return saga (docs/architecture.md, ADR 12): a PLACED order goes back.
