@@ -1,6 +1,6 @@
 import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents } from '@saga/contracts';
 import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay, type OutgoingMessage } from '@saga/messaging';
-import { GroupCommit, type Database } from '@saga/postgres';
+import { GroupCommit, type Database, type Queryable } from '@saga/postgres';
 import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
 import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from './catalog';
@@ -95,7 +95,7 @@ export class OrderService {
       if (orderId !== id) {
         stopWaiting.abort();
         o.onReplay?.();
-        return await this.awaitOutcome(orderId, waitMs);
+        return await this.awaitEarlier(orderId, waitMs, 'place');
       }
     } catch (err) {
       stopWaiting.abort();
@@ -109,24 +109,8 @@ export class OrderService {
    * `POST /api/orders/:id/payment`: starts the saga of an INITIATED order and waits for it (as `place`).
    * With a key, a repeat of the payment that started the saga waits for that saga's outcome (not 409).
    */
-  async pay(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
-    const waitMs = this.boundedWait(o.waitMs);
-    const stopWaiting = new AbortController();
-    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
-    let replayed = false;
-    await this.relay.transaction(async (tx, enqueue) => {
-      if (o.idempotencyKey !== undefined) {
-        // The key is claimed first: a concurrent repeat waits here for this transaction, then replays.
-        const order = await this.repo.find(tx, orderId);
-        if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
-        const claim = this.claimOf(o.idempotencyKey, order.customerId, 'pay', { orderId }, orderId);
-        const claimed = await this.repo.claimIdempotencyKeys(tx, [claim], this.config.idempotencyKeyTtlMs);
-        if (!claimed.has(keyScope(claim))) {
-          replayedOrderId((await this.repo.findIdempotencyKeys(tx, [claim])).get(keyScope(claim)), claim);
-          replayed = true;
-          return;
-        }
-      }
+  pay(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
+    return this.sagaCallOnOrder(orderId, o, 'pay', async (tx, enqueue) => {
       const started = await this.repo.markSagaStarted(tx, orderId);
       if (!started) {
         const existing = await this.repo.find(tx, orderId);
@@ -136,17 +120,7 @@ export class OrderService {
         });
       }
       await enqueue([this.paymentRequested(started, await this.repo.items(tx, orderId), o.correlationId)]);
-    }).catch((err: unknown) => {
-      stopWaiting.abort();
-      throw err;
     });
-    if (replayed) {
-      stopWaiting.abort();
-      o.onReplay?.();
-      return this.awaitOutcome(orderId, waitMs);
-    }
-    await outcome;
-    return this.outcome(orderId);
   }
 
   /**
@@ -157,7 +131,30 @@ export class OrderService {
    * failure's code; still running, 202. Any other status is a 409 ORDER_NOT_RETURNABLE. With a key,
    * a repeat waits for (or answers) the outcome of the return it started.
    */
-  async returnOrder(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
+  returnOrder(orderId: string, o: OrderCallOptions = {}): Promise<SagaCallResult> {
+    return this.sagaCallOnOrder(orderId, o, 'return', async (tx, enqueue, order) => {
+      if (!canTransition(order.status, 'RETURN_PENDING')) {
+        throw new AppError(ErrorCode.OrderNotReturnable, `order ${orderId} is ${order.status}: only a PLACED order can be returned`, {
+          status: order.status,
+        });
+      }
+      const row = await this.repo.transition(tx, orderId, ['PLACED'], 'RETURN_PENDING', { statusInfo: 'return requested' });
+      await enqueue([this.returnRequested(row!, await this.repo.items(tx, orderId), o.correlationId)]);
+    });
+  }
+
+  /**
+   * A call that starts a saga on an existing order (pay, return): the wait for its outcome is
+   * registered first, then one transaction locks the order, claims the call's idempotency key (a
+   * repeat — a concurrent one waits here for this transaction — replays the holder's outcome instead)
+   * and runs `start`; then the outcome is waited for.
+   */
+  private async sagaCallOnOrder(
+    orderId: string,
+    o: OrderCallOptions,
+    operation: 'pay' | 'return',
+    start: (tx: Queryable, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>, order: OrderRow) => Promise<void>,
+  ): Promise<SagaCallResult> {
     const waitMs = this.boundedWait(o.waitMs);
     const stopWaiting = new AbortController();
     const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
@@ -166,7 +163,7 @@ export class OrderService {
       const order = await this.repo.findForUpdate(tx, orderId);
       if (!order) throw new AppError(ErrorCode.NotFound, `order ${orderId} does not exist`);
       if (o.idempotencyKey !== undefined) {
-        const claim = this.claimOf(o.idempotencyKey, order.customerId, 'return', { orderId }, orderId);
+        const claim = this.claimOf(o.idempotencyKey, order.customerId, operation, { orderId }, orderId);
         const claimed = await this.repo.claimIdempotencyKeys(tx, [claim], this.config.idempotencyKeyTtlMs);
         if (!claimed.has(keyScope(claim))) {
           replayedOrderId((await this.repo.findIdempotencyKeys(tx, [claim])).get(keyScope(claim)), claim);
@@ -174,13 +171,7 @@ export class OrderService {
           return;
         }
       }
-      if (!canTransition(order.status, 'RETURN_PENDING')) {
-        throw new AppError(ErrorCode.OrderNotReturnable, `order ${orderId} is ${order.status}: only a PLACED order can be returned`, {
-          status: order.status,
-        });
-      }
-      const row = await this.repo.transition(tx, orderId, ['PLACED'], 'RETURN_PENDING', { statusInfo: 'return requested' });
-      await enqueue([this.returnRequested(row!, await this.repo.items(tx, orderId), o.correlationId)]);
+      await start(tx, enqueue, order);
     }).catch((err: unknown) => {
       stopWaiting.abort();
       throw err;
@@ -188,10 +179,10 @@ export class OrderService {
     if (replayed) {
       stopWaiting.abort();
       o.onReplay?.();
-      return this.awaitReturn(orderId, waitMs);
+      return this.awaitEarlier(orderId, waitMs, operation);
     }
     await outcome;
-    return this.returnOutcome(orderId);
+    return this.outcomeOf(orderId, operation);
   }
 
   /** Removes up to `limit` expired idempotency keys (called by a periodic round); returns how many. */
@@ -348,27 +339,21 @@ export class OrderService {
    * The outcome of a saga started by an earlier call (a repeat under its key): at once when it has
    * ended, else waited for at most `waitMs` like the first call.
    */
-  private async awaitOutcome(orderId: string, waitMs: number): Promise<SagaCallResult> {
+  private async awaitEarlier(orderId: string, waitMs: number, operation: 'place' | 'pay' | 'return'): Promise<SagaCallResult> {
     const stopWaiting = new AbortController();
     const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
     try {
-      if (isPrePlaced((await this.details(orderId)).status)) await outcome;
+      const status = (await this.details(orderId)).status;
+      if (operation === 'return' ? status === 'RETURN_PENDING' : isPrePlaced(status)) await outcome;
     } finally {
       stopWaiting.abort();
     }
-    return this.outcome(orderId);
+    return this.outcomeOf(orderId, operation);
   }
 
-  /** A repeat of a keyed return: its outcome at once when it has ended, else waited for like the first call. */
-  private async awaitReturn(orderId: string, waitMs: number): Promise<SagaCallResult> {
-    const stopWaiting = new AbortController();
-    const outcome = this.waiter.register(orderId, waitMs, stopWaiting.signal);
-    try {
-      if ((await this.details(orderId)).status === 'RETURN_PENDING') await outcome;
-    } finally {
-      stopWaiting.abort();
-    }
-    return this.returnOutcome(orderId);
+  /** What a saga-starting call answers: the return saga's outcome, or the place-order saga's. */
+  private outcomeOf(orderId: string, operation: 'place' | 'pay' | 'return'): Promise<SagaCallResult> {
+    return operation === 'return' ? this.returnOutcome(orderId) : this.outcome(orderId);
   }
 
   /** RETURNED: done; RETURN_PENDING: still running (202); anything else: the return failed, with its code. */
