@@ -9,16 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually, get, request, signIn, type Client } from './http.ts';
-import { available, balance, createProduct, createWallet, serviceLog, startTestStack, type TestStack } from './support.ts';
+import { available, balance, createProduct, createWallet, serviceLog, startTestStack, WALLET_MAX_ATTEMPTS, WALLET_RETRY_ENV, type TestStack } from './support.ts';
 
-const WALLET_MAX_ATTEMPTS = 3;
-const RETRY_ENV = {
-  WALLET_MAX_ATTEMPTS: String(WALLET_MAX_ATTEMPTS),
-  WALLET_BACKOFF_MS: '50',
-  WALLET_TIMEOUT_MS: '500',
-  WALLET_TOTAL_TIMEOUT_MS: '2000',
-  RECONCILE_INTERVAL_MS: '200',
-};
 
 describe('return saga (e2e): PLACED → RETURNED, refund and restock; 409 once ON_WAY; wallet down → retried, then surfaced', () => {
   let stack: TestStack;
@@ -30,7 +22,7 @@ describe('return saga (e2e): PLACED → RETURNED, refund and restock; 409 once O
   const customer = `CRT_${tag}`;
 
   before(async () => {
-    stack = await startTestStack('return', RETRY_ENV);
+    stack = await startTestStack('return', WALLET_RETRY_ENV);
     gw = stack.url('gateway');
     orders = stack.url('order');
     op = await signIn(gw, 'operator');

@@ -85,6 +85,17 @@ export async function startTestStack(name: string, env: Record<string, string> =
   };
 }
 
+/** Tries of the payment service's wallet calls under WALLET_RETRY_ENV. */
+export const WALLET_MAX_ATTEMPTS = 3;
+/** A small retry bound on wallet calls keeps a wallet outage short: 3 tries, 50 ms first backoff, 2 s in all. */
+export const WALLET_RETRY_ENV = {
+  WALLET_MAX_ATTEMPTS: String(WALLET_MAX_ATTEMPTS),
+  WALLET_BACKOFF_MS: '50',
+  WALLET_TIMEOUT_MS: '500',
+  WALLET_TOTAL_TIMEOUT_MS: '2000',
+  RECONCILE_INTERVAL_MS: '200',
+};
+
 /** AUTH_USERS of a gateway with these accounts (customers unless a role is given), passwords hashed as in production. */
 export function authUsers(logins: readonly { username: string; password: string; role?: 'customer' | 'operator' }[]): string {
   return JSON.stringify(logins.map((l) => ({ username: l.username, role: l.role ?? (l.username === 'operator' ? 'operator' : 'customer'), passwordHash: hashPassword(l.password) })));

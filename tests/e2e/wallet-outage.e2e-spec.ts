@@ -7,17 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually, get, post } from './http.ts';
-import { available, balance, createProduct, createWallet, queryService, serviceLog, startTestStack, type TestStack } from './support.ts';
+import { available, balance, createProduct, createWallet, queryService, serviceLog, startTestStack, WALLET_MAX_ATTEMPTS, WALLET_RETRY_ENV, type TestStack } from './support.ts';
 
-// A small retry bound keeps the outage short: 3 tries, 50 ms first backoff, 2 s in all.
-const WALLET_MAX_ATTEMPTS = 3;
-const RETRY_ENV = {
-  WALLET_MAX_ATTEMPTS: String(WALLET_MAX_ATTEMPTS),
-  WALLET_BACKOFF_MS: '50',
-  WALLET_TIMEOUT_MS: '500',
-  WALLET_TOTAL_TIMEOUT_MS: '2000',
-  RECONCILE_INTERVAL_MS: '200',
-};
 
 describe('wallet outage (e2e): bounded retries, WALLET_UNAVAILABLE, compensation, recovery', () => {
   let stack: TestStack;
@@ -27,7 +18,7 @@ describe('wallet outage (e2e): bounded retries, WALLET_UNAVAILABLE, compensation
   const customer = `CWO_${tag}`;
 
   before(async () => {
-    stack = await startTestStack('wallet', RETRY_ENV);
+    stack = await startTestStack('wallet', WALLET_RETRY_ENV);
     orders = stack.url('order');
     await createProduct(stack, product, 25, 10);
     await createWallet(stack, customer, 100);

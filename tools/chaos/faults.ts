@@ -72,7 +72,9 @@ export function planFaults(count: number, seed: number): Fault[] {
     ...(['pause', 'broker-kill', 'postgres-restart', 'wallet-outage', 'redeliver', 'poison'] as const).map((k) => ({ weight: 1, arbitrary: faultOf[k] })),
   );
   const plan = fc.tuple(fc.tuple(...FAULT_KINDS.map((k) => faultOf[k])), fc.array(weighted, { minLength: count, maxLength: count })).chain(([oneOfEach, extra]) => {
-    const base = count >= everyTarget.length + FAULT_KINDS.length - 3 ? [...everyTarget, ...oneOfEach.filter((f) => !['kill', 'term', 'pause'].includes(f.kind))] : oneOfEach;
+    // With room for it, every process and consumer is hit by its kinds, plus one of each other kind.
+    const everyTargetAndTheRest = [...everyTarget, ...oneOfEach.filter((f) => !everyTarget.some((e) => e.kind === f.kind))];
+    const base = count >= everyTargetAndTheRest.length ? everyTargetAndTheRest : oneOfEach;
     const all = [...base, ...extra].slice(0, Math.max(count, 0));
     return fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
   });

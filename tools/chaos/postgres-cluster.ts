@@ -47,7 +47,10 @@ export function startPostgresCluster(dataDir: string, port: number): PostgresClu
   const pgdata = join(dataDir, 'pgdata');
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     mkdirSync(pgdata, { recursive: true });
-    if (asRoot) for (const d of [dataDir, pgdata]) chownSync(d, uidOf("postgres"), gidOf("postgres"));
+    if (asRoot) {
+      const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim()));
+      for (const d of [dataDir, pgdata]) chownSync(d, uid, gid);
+    }
     run('initdb', ['-D', pgdata, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   }
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -k ${pgdata} -c max_connections=200 -c shared_buffers=64MB`;
@@ -60,11 +63,4 @@ export function startPostgresCluster(dataDir: string, port: number): PostgresClu
     start,
     stop: () => run('pg_ctl', ['-D', pgdata, '-m', 'fast', '-w', '-t', '60', 'stop']),
   };
-}
-
-function uidOf(user: string): number {
-  return Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
-}
-function gidOf(user: string): number {
-  return Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
 }

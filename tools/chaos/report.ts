@@ -54,6 +54,8 @@ export function summarize(o: {
   report: string;
 }): ChaosSummary {
   const recovered = (xs: FaultResult[]) => xs.map((f) => f.recoveryS).filter((x): x is number => x !== null);
+  /** Median to a tenth of a second (quantile works on whole numbers). */
+  const median = (xs: number[]) => (xs.length > 0 ? quantile(xs.map((x) => x * 10), 0.5) / 10 : null);
   const all = recovered(o.faults);
   const unrecovered = o.faults.filter((f) => f.recoveryS === null).length;
   const byKind = Map.groupBy(o.faults, (f) => f.kind);
@@ -73,14 +75,14 @@ export function summarize(o: {
     faults: o.faults.length,
     faultKinds: Object.fromEntries([...byKind].map(([k, fs]) => [k, fs.length])),
     violations,
-    recovery_p50_s: all.length > 0 ? quantile(all.map((x) => x * 10), 0.5) / 10 : null,
+    recovery_p50_s: median(all),
     recovery_max_s: all.length > 0 ? Math.max(...all) : null,
     unrecovered,
     recoveryByKind: Object.fromEntries(
       [...byKind].map(([k, fs]) => {
         const xs = recovered(fs);
         const missing = fs.length - xs.length;
-        return [k, { n: fs.length, p50_s: xs.length > 0 ? quantile(xs.map((x) => x * 10), 0.5) / 10 : null, max_s: xs.length === 0 ? null : Math.max(...xs), unrecovered: missing }];
+        return [k, { n: fs.length, p50_s: median(xs), max_s: xs.length === 0 ? null : Math.max(...xs), unrecovered: missing }];
       }),
     ),
     outcomes,

@@ -28,7 +28,9 @@ export function latencyOverTime(records: readonly SagaRecord[], bucketS = 5): { 
   for (const r of records) {
     if (r.status === 0) continue;
     const b = Math.floor(r.endMs / 1000 / bucketS) * bucketS;
-    groups.set(b, [...(groups.get(b) ?? []), r.endMs - r.dueMs]);
+    const bucket = groups.get(b) ?? [];
+    bucket.push(r.endMs - r.dueMs);
+    groups.set(b, bucket);
   }
   return [...groups.entries()].sort((a, b) => a[0] - b[0]).map(([atS, xs]) => ({ atS, p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) }));
 }

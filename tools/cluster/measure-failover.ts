@@ -19,7 +19,7 @@ import type { CheckResult } from '../invariants/check.ts';
 import { REPO_ROOT } from '../kafka/kafka.ts';
 import { startKafkaCluster } from '../kafka/cluster.ts';
 import type { RunningKafkaCluster } from '../kafka/cluster.ts';
-import { SERVICES, startStack } from '../stack/start.ts';
+import { runCli, SERVICES, startStack } from '../stack/start.ts';
 import type { Stack, StackOutput } from '../stack/start.ts';
 import { completionRate, failedRequests, longestPause, startOrderStream } from './failover.ts';
 import type { StreamedOrder } from './failover.ts';
@@ -291,12 +291,4 @@ async function cli(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  cli().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`[failover] ${err instanceof Error ? err.stack : String(err)}`);
-      process.exit(1);
-    },
-  );
-}
+runCli(import.meta, 'failover', cli);

@@ -13,7 +13,7 @@
 import { parseArgs } from 'node:util';
 import { startKafkaCluster } from '../kafka/cluster.ts';
 import type { RunningKafkaCluster } from '../kafka/cluster.ts';
-import { parseInstances, SERVICES, startStack, stopOnSignals } from '../stack/start.ts';
+import { parseInstances, runCli, SERVICES, startStack, stopOnSignals } from '../stack/start.ts';
 import type { Stack } from '../stack/start.ts';
 
 function instancesOf(perService: number, overrides: string | undefined): Record<string, number> {
@@ -78,12 +78,4 @@ async function cli(): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
-  cli().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`[cluster] ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
-}
+runCli(import.meta, 'cluster', cli);

@@ -499,6 +499,18 @@ export function stopOnSignals(label: string, abort: AbortController, stop: () =>
   return { finished, release: () => clearInterval(keepAlive) };
 }
 
+/** Runs a launcher's `cli` when its file is the entry point, and exits with its code (1 on a throw, logged under `label`). */
+export function runCli(meta: ImportMeta, label: string, cli: () => Promise<number>): void {
+  if (!meta.main) return;
+  cli().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(`[${label}] ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      process.exit(1);
+    },
+  );
+}
+
 /** `order=2,payment=3` → { order: 2, payment: 3 }. */
 export function parseInstances(value: string | undefined): Record<string, number> | undefined {
   if (value === undefined || value.trim() === '') return undefined;
@@ -545,12 +557,4 @@ async function cli(): Promise<number> {
   return code;
 }
 
-if (import.meta.main) {
-  cli().then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`[stack] ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
-}
+runCli(import.meta, 'stack', cli);

@@ -4,7 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppError, ErrorCode } from '@saga/contracts';
-import { Readiness, REQUEST_ID_HEADER, startHttpApp, stopOnce } from '@saga/nest-kit';
+import { IDEMPOTENCY_KEY_HEADER, Readiness, REQUEST_ID_HEADER, startHttpApp, stopOnce } from '@saga/nest-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -306,8 +306,6 @@ export async function startGateway(env: GatewayEnv, logger: Logger): Promise<Run
     }),
   };
 }
-
-const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 /** The client's Idempotency-Key, as sent (the order service validates it: 400), or a new one when it sent none. */
 function idempotencyKeyOf(req: FastifyRequest): string {

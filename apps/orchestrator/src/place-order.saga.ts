@@ -66,6 +66,21 @@ export function errorCodeOf(failure: SagaFailure): ErrorCode {
   return ERROR_CODES.has(failure.code) ? (failure.code as ErrorCode) : ErrorCode.Internal;
 }
 
+/**
+ * The retry policies both sagas of the orchestrator take from its timings: the saga's defaults
+ * (step timeout, bounded re-sends, compensation re-sends) and the re-send of retriable steps.
+ */
+export function sagaPolicies(t: PlaceOrderTimings) {
+  return {
+    options: {
+      timeoutMs: t.stepTimeoutMs,
+      retry: { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs },
+      compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
+    },
+    untilSuccess: { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
+  };
+}
+
 /** Every version of the place-order saga this build ships (see {@link placeOrderSaga}). */
 export const PLACE_ORDER_VERSIONS = [1, 2] as const;
 export type PlaceOrderVersion = (typeof PLACE_ORDER_VERSIONS)[number];
@@ -89,14 +104,8 @@ export function placeOrderSaga(
   t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS,
   version: PlaceOrderVersion = 1,
 ): SagaDefinition<PlaceOrderData, ContractMessages> {
-  const retry = { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs };
-  const untilSuccess = { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 };
-  const saga = defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, {
-    version,
-    timeoutMs: t.stepTimeoutMs,
-    retry,
-    compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
-  }).compensable('markPaymentPending', {
+  const { options, untilSuccess } = sagaPolicies(t);
+  const saga = defineSaga<PlaceOrderData, ContractMessages>(PLACE_ORDER, { version, ...options }).compensable('markPaymentPending', {
     invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderPaymentPending', payload: { orderId: d.orderId } }),
     onReply: { OrderPaymentPendingMarked: 'success', OrderPaymentPendingRejected: 'failure' },
     compensate: {

@@ -1,6 +1,6 @@
 import { TOPICS, type PayloadOf } from '@saga/contracts';
 import { defineSaga, type SagaDefinition } from '@saga/saga';
-import { DEFAULT_PLACE_ORDER_TIMINGS, errorCodeOf, paymentIdOf, type ContractMessages, type PlaceOrderTimings } from './place-order.saga';
+import { DEFAULT_PLACE_ORDER_TIMINGS, errorCodeOf, paymentIdOf, sagaPolicies, type ContractMessages, type PlaceOrderTimings } from './place-order.saga';
 
 /** Saga type name stored with each instance. */
 export const RETURN_ORDER = 'ReturnOrder';
@@ -52,12 +52,8 @@ export function returnOrderData(e: PayloadOf<'OrderReturnRequested'>): ReturnOrd
  * const engine = new SagaEngine({ store, definitions: [placeOrderSaga(t), returnOrderSaga(t)], clock, ids });
  */
 export function returnOrderSaga(t: PlaceOrderTimings = DEFAULT_PLACE_ORDER_TIMINGS): SagaDefinition<ReturnOrderData, ContractMessages> {
-  const untilSuccess = { maxAttempts: 1, backoffMs: t.backoffMs, maxBackoffMs: 30_000 };
-  return defineSaga<ReturnOrderData, ContractMessages>(RETURN_ORDER, {
-    timeoutMs: t.stepTimeoutMs,
-    retry: { maxAttempts: t.maxAttempts, backoffMs: t.backoffMs },
-    compensationRetry: { maxAttempts: t.compensationMaxAttempts, backoffMs: t.backoffMs, maxBackoffMs: 30_000 },
-  })
+  const { options, untilSuccess } = sagaPolicies(t);
+  return defineSaga<ReturnOrderData, ContractMessages>(RETURN_ORDER, options)
     .compensable('markReturnPending', {
       invoke: (d) => ({ participant: TOPICS.orderCommands, type: 'MarkOrderReturnPending', payload: { orderId: d.orderId } }),
       onReply: { OrderReturnPendingMarked: 'success', OrderReturnPendingRejected: 'failure' },

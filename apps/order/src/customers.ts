@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
  * await customers.assertKnown('CUS_0001'); // throws UNKNOWN_CUSTOMER for 'CUS_9999'
  */
 export class CustomerDirectory {
-  private readonly known = new Map<string, true>();
+  private readonly known = new Set<string>();
   /** Concurrent checks of one customer share one call. */
   private readonly asking = new Map<string, Promise<boolean | undefined>>();
 
@@ -60,6 +60,6 @@ export class CustomerDirectory {
   private remember(customerId: string): void {
     const max = this.o.maxRemembered ?? 100_000;
     if (this.known.size >= max) this.known.delete(this.known.keys().next().value as string);
-    this.known.set(customerId, true);
+    this.known.add(customerId);
   }
 }

@@ -1,9 +1,6 @@
 import { AppError, ErrorCode } from '@saga/contracts';
 import { createHash } from 'node:crypto';
 
-/** Request header of a saga-starting call (IETF draft "The Idempotency-Key HTTP Header Field"). */
-export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
-
 /** Stripe's name for the response header that marks an answer given for an earlier request with the same key. */
 export const IDEMPOTENT_REPLAYED_HEADER = 'idempotent-replayed';
 

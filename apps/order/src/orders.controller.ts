@@ -1,8 +1,8 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { setNextLink, parseWith, type Page } from '@saga/nest-kit';
+import { IDEMPOTENCY_KEY_HEADER, setNextLink, parseWith, type Page } from '@saga/nest-kit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CreateOrderSchema, ListOrdersQuery, PayOrderSchema, UpdateStatusSchema } from './create-order.dto';
-import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-key';
+import { IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-key';
 import { OrderEventStreams } from './order-events.stream';
 import { OrderService, type OrderCallOptions, type SagaCallResult } from './order.service';
 import { preferredWait } from './prefer-wait';

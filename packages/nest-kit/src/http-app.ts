@@ -46,6 +46,8 @@ export interface StartHttpAppOptions {
 
 /** Header carrying the request id; the saga started by a request takes it as its correlation id. */
 export const REQUEST_ID_HEADER = 'x-request-id';
+/** Request header of a saga-starting call (IETF draft "The Idempotency-Key HTTP Header Field"): set by the client or the gateway, honoured by the order service. */
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
