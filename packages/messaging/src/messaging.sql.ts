@@ -2,8 +2,13 @@
 // (outbox/plans.int-spec.ts). Each takes a whole batch as array parameters: one round trip per
 // batch, and a statement text that does not change with the batch size.
 
-/** $1 topics, $2 keys, $3 headers (jsonb text), $4 payloads (jsonb text); ids follow array order. */
-export const INSERT_OUTBOX_SQL = `INSERT INTO outbox (topic, key, headers, payload)
+/**
+ * $1 topics, $2 keys, $3 headers (jsonb text), $4 payloads (jsonb text); ids follow array order.
+ * $5 ids (bigint[], often empty) of rows the relay already published: deleted in the same statement,
+ * so a busy service pays no round trip and no commit of its own for them (ADR 10).
+ */
+export const INSERT_OUTBOX_SQL = `WITH sent AS (DELETE FROM outbox WHERE id = ANY(ARRAY(SELECT unnest($5::bigint[]))))
+INSERT INTO outbox (topic, key, headers, payload)
 SELECT t, k, h, p FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::jsonb[]) WITH ORDINALITY AS u(t, k, h, p, n)
 ORDER BY n RETURNING id`;
 
@@ -18,10 +23,10 @@ WHERE id = ANY(ARRAY(SELECT id FROM outbox WHERE id <> ALL($2::bigint[]) ORDER B
 RETURNING id, topic, key, headers, payload`;
 
 /**
- * $1 ids (bigint[]) of rows the relay published on its fast path (behind `ARRAY(...)`, so the plan
- * is an index probe per id whatever their number). One statement, its commit not
- * waiting for the WAL flush: a delete lost in a crash only publishes the rows again (the inboxes
- * drop them).
+ * $1 ids (bigint[]) of rows the relay published on its fast path that no transaction deleted on its
+ * way (behind `ARRAY(...)`, so the plan is an index probe per id whatever their number). One
+ * statement, its commit not waiting for the WAL flush: a delete lost in a crash only publishes the
+ * rows again (the inboxes drop them).
  */
 export const DELETE_SENT_OUTBOX_SQL = `DELETE FROM outbox
 WHERE id = ANY(ARRAY(SELECT unnest($1::bigint[]))) AND set_config('synchronous_commit', 'off', true) IS NOT NULL`;

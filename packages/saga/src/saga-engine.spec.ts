@@ -115,10 +115,10 @@ describe('InMemorySagaStore conflicts', () => {
     await run([startEvent('o-1')]);
     const v1 = store.get('o-1')!;
     await assert.rejects(
-      store.transaction((tx) => store.update(tx, [{ instance: { ...v1, version: 3 }, expectedVersion: 2 }])),
+      store.transaction((tx) => store.save(tx, { inserts: [], updates: [{ instance: { ...v1, version: 3 }, expectedVersion: 2 }], history: [] })),
       SagaConflictError,
     );
-    await assert.rejects(store.transaction((tx) => store.insert(tx, [v1])), SagaConflictError);
+    await assert.rejects(store.transaction((tx) => store.save(tx, { inserts: [v1], updates: [], history: [] })), SagaConflictError);
   });
 });
 

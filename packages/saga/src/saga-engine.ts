@@ -151,9 +151,7 @@ export class SagaEngine<Tx> {
       if (expectedVersion === undefined) inserts.push(instance);
       else if (instance.version !== expectedVersion) updates.push({ instance, expectedVersion });
     }
-    if (inserts.length > 0) await this.o.store.insert(tx, inserts);
-    if (updates.length > 0) await this.o.store.update(tx, updates);
-    if (history.length > 0) await this.o.store.appendHistory(tx, history);
+    if (inserts.length > 0 || updates.length > 0 || history.length > 0) await this.o.store.save(tx, { inserts, updates, history });
     return outcomes;
   }
 

@@ -5,7 +5,7 @@ import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } fro
 import { SagaConflictError, SagaEngine, sequentialIds, type SagaEvent } from '@saga/saga';
 import { ORCHESTRATOR_MIGRATIONS } from '../orchestrator.migrations';
 import { PLACE_ORDER, placeOrderData, placeOrderSaga } from '../place-order.saga';
-import { CLAIM_DUE_SQL, LOAD_SQL, PgSagaStore, UPDATE_SQL } from './pg-saga.store';
+import { CLAIM_DUE_SQL, LOAD_SQL, PgSagaStore, SAVE_SQL } from './pg-saga.store';
 import { SagaQueryRepository } from './saga-query.repository';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
@@ -75,10 +75,18 @@ describe('PgSagaStore (real PostgreSQL)', () => {
     await db.transaction((tx) => engine.apply(tx, [startOf('s-3')]));
     const [v1] = await db.transaction((tx) => store.loadForUpdate(tx, ['s-3']));
     await assert.rejects(
-      db.transaction((tx) => store.update(tx, [{ instance: { ...v1, version: 3 }, expectedVersion: 2 }])),
+      db.transaction((tx) => store.save(tx, { inserts: [], updates: [{ instance: { ...v1, version: 3 }, expectedVersion: 2 }], history: [] })),
       SagaConflictError,
     );
-    await assert.rejects(db.transaction((tx) => store.insert(tx, [v1])), SagaConflictError);
+    await assert.rejects(db.transaction((tx) => store.save(tx, { inserts: [v1], updates: [], history: [] })), SagaConflictError);
+    // a conflict rolls back the whole save: the history entry written beside it is not kept
+    const entry = { sagaId: 's-3', seq: 99, at: now, step: 'x', event: 'STARTED' as const, detail: {} };
+    await assert.rejects(
+      db.transaction((tx) => store.save(tx, { inserts: [], updates: [{ instance: { ...v1, version: 3 }, expectedVersion: 2 }], history: [entry] })),
+      SagaConflictError,
+    );
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM saga_history WHERE saga_id = 's-3' AND seq = 99`);
+    assert.equal(rows[0].n, 0);
   });
 
   it('applies a batch of 200 starts with one statement per kind and a later batch of replies', async () => {
@@ -105,7 +113,7 @@ describe('PgSagaStore (real PostgreSQL)', () => {
     const plan = async (sql: string, params: unknown[]) =>
       (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
 
-    const update = await plan(UPDATE_SQL, [JSON.stringify(ids.map((id) => ({ id, expected_version: 2 }))), ids]);
+    const update = await plan(SAVE_SQL, ['[]', JSON.stringify(ids.map((id) => ({ id, expected_version: 2 }))), ids, '[]']);
     assert.match(update, /Index Scan (using|on) saga_instances_pkey/, update);
     assert.doesNotMatch(update, /Seq Scan on saga_instances/, update);
     const load = await plan(LOAD_SQL, [ids]);

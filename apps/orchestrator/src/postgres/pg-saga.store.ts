@@ -3,12 +3,11 @@ import {
   SagaConflictError,
   type DeadlineKind,
   type RegisteredDefinition,
+  type SagaChanges,
   type SagaFailure,
-  type SagaHistoryRecord,
   type SagaInstance,
   type SagaStatus,
   type SagaStore,
-  type SagaUpdate,
 } from '@saga/saga';
 
 /** A saga_instances row as pg returns it (timestamptz → Date, jsonb → value, int → number). */
@@ -33,30 +32,38 @@ export interface SagaInstanceRow {
 export const SAGA_COLUMNS =
   'id, type, definition_version, status, current_step, attempt, data, pending_command_ids, deadline_at, deadline_kind, failure, version, history_size, created_at, updated_at';
 
-// Batches travel as one jsonb parameter expanded by jsonb_to_recordset: one statement per kind of
-// change whatever the batch size, and no RETURNING (the nested-loop trap of DESIGN §4). The UPDATE
-// also gets the ids as an array: without `s.id = ANY($2)` the planner hash-joins the batch against
-// a Seq Scan of the whole table; with it, an Index Scan on the primary key feeds the join.
+// Batches travel as jsonb parameters expanded by jsonb_to_recordset: one statement for a whole
+// batch's changes (a round trip costs 2-4 ms on the orchestrator's serial path under load: ADR 10),
+// and no RETURNING of rows (the nested-loop trap of DESIGN §4). The UPDATE also gets the ids as an
+// array: without `s.id = ANY($3)` the planner hash-joins the batch against a Seq Scan of the whole
+// table; with it, an Index Scan on the primary key feeds the join.
 const RECORD = `id text, type text, definition_version int, status text, current_step text, attempt int, data jsonb, pending_command_ids jsonb,
   deadline_at timestamptz, deadline_kind text, failure jsonb, version int, history_size int,
   created_at timestamptz, updated_at timestamptz, expected_version int`;
 
-const INSERT_SQL = `
-  INSERT INTO saga_instances (${SAGA_COLUMNS})
-  SELECT ${SAGA_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS t(${RECORD})`;
-
-export const UPDATE_SQL = `
-  UPDATE saga_instances s SET
-    status = t.status, current_step = t.current_step, attempt = t.attempt, data = t.data,
-    pending_command_ids = t.pending_command_ids, deadline_at = t.deadline_at, deadline_kind = t.deadline_kind,
-    failure = t.failure, version = t.version, history_size = t.history_size, updated_at = t.updated_at
-  FROM jsonb_to_recordset($1::jsonb) AS t(${RECORD})
-  WHERE s.id = ANY($2::text[]) AND s.id = t.id AND s.version = t.expected_version`;
-
-const HISTORY_SQL = `
-  INSERT INTO saga_history (saga_id, seq, at, step, event, detail)
-  SELECT saga_id, seq, at, step, event, detail
-  FROM jsonb_to_recordset($1::jsonb) AS t(saga_id text, seq int, at timestamptz, step text, event text, detail jsonb)`;
+/**
+ * $1 new instances, $2 changed instances with their expected version, $3 the changed ids, $4 history
+ * entries (jsonb arrays, possibly empty). Returns how many changed instances were at their expected
+ * version; inserts and updates touch different ids, so their order within the statement does not matter.
+ */
+export const SAVE_SQL = `
+  WITH inserted AS (
+    INSERT INTO saga_instances (${SAGA_COLUMNS})
+    SELECT ${SAGA_COLUMNS} FROM jsonb_to_recordset($1::jsonb) AS t(${RECORD})
+  ), updated AS (
+    UPDATE saga_instances s SET
+      status = t.status, current_step = t.current_step, attempt = t.attempt, data = t.data,
+      pending_command_ids = t.pending_command_ids, deadline_at = t.deadline_at, deadline_kind = t.deadline_kind,
+      failure = t.failure, version = t.version, history_size = t.history_size, updated_at = t.updated_at
+    FROM jsonb_to_recordset($2::jsonb) AS t(${RECORD})
+    WHERE s.id = ANY($3::text[]) AND s.id = t.id AND s.version = t.expected_version
+    RETURNING 1
+  ), appended AS (
+    INSERT INTO saga_history (saga_id, seq, at, step, event, detail)
+    SELECT saga_id, seq, at, step, event, detail
+    FROM jsonb_to_recordset($4::jsonb) AS t(saga_id text, seq int, at timestamptz, step text, event text, detail jsonb)
+  )
+  SELECT count(*)::int AS updated FROM updated`;
 
 // Locks in id order so two transactions with overlapping batches cannot deadlock.
 export const LOAD_SQL = `SELECT ${SAGA_COLUMNS} FROM saga_instances WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`;
@@ -86,29 +93,23 @@ export class PgSagaStore implements SagaStore<Queryable> {
     return rows.map(instanceOf);
   }
 
-  async insert(tx: Queryable, instances: readonly SagaInstance[]): Promise<void> {
-    if (instances.length === 0) return;
+  async save(tx: Queryable, { inserts, updates, history }: SagaChanges): Promise<void> {
+    const changed = updates.map((u) => recordOf(u.instance, u.expectedVersion));
+    const entries = history.map((e) => ({ saga_id: e.sagaId, seq: e.seq, at: e.at, step: e.step, event: e.event, detail: e.detail }));
+    let updated: number;
     try {
-      await tx.query(INSERT_SQL, [JSON.stringify(instances.map((i) => recordOf(i, 0)))]);
+      const { rows } = await tx.query<{ updated: number }>(SAVE_SQL, [
+        JSON.stringify(inserts.map((i) => recordOf(i, 0))),
+        JSON.stringify(changed),
+        changed.map((r) => r.id),
+        JSON.stringify(entries),
+      ]);
+      updated = rows[0].updated;
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`);
       throw err;
     }
-  }
-
-  async update(tx: Queryable, updates: readonly SagaUpdate[]): Promise<void> {
-    if (updates.length === 0) return;
-    const records = updates.map((u) => recordOf(u.instance, u.expectedVersion));
-    const res = await tx.query(UPDATE_SQL, [JSON.stringify(records), records.map((r) => r.id)]);
-    if (res.rowCount !== updates.length) {
-      throw new SagaConflictError(`${updates.length - (res.rowCount ?? 0)} of ${updates.length} sagas changed concurrently`);
-    }
-  }
-
-  async appendHistory(tx: Queryable, entries: readonly SagaHistoryRecord[]): Promise<void> {
-    if (entries.length === 0) return;
-    const records = entries.map((e) => ({ saga_id: e.sagaId, seq: e.seq, at: e.at, step: e.step, event: e.event, detail: e.detail }));
-    await tx.query(HISTORY_SQL, [JSON.stringify(records)]);
+    if (updated !== updates.length) throw new SagaConflictError(`${updates.length - updated} of ${updates.length} sagas changed concurrently`);
   }
 }
 

@@ -113,6 +113,49 @@ describe('outbox, relay and inbox (PostgreSQL)', () => {
     await broker.close();
   });
 
+  it('published fast-path rows are deleted by the next transaction, or by the sweep when none comes; a claim round never re-sends them', async () => {
+    const broker = new InMemoryBroker({ partitions: 1 });
+    const statements: string[] = [];
+    const counted = {
+      query: (sql: string, params?: readonly unknown[]) => (statements.push(sql), db.query(sql, params)),
+      transaction: db.transaction.bind(db),
+      close: async () => undefined,
+    } as unknown as PgDatabase;
+    const relay = new OutboxRelay({ db: counted, producer: broker.producer(), logger, pollIntervalMs: 3_600_000, sweepDelayMs: 3_600_000 });
+    relay.start();
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    const commit = (...seqs: number[]) => relay.transaction((_tx, enqueue) => enqueue(seqs.map((n) => out('t', 'k', n))));
+    await commit(1, 2);
+    await eventually(() => assert.equal(broker.messages('t').length, 2));
+    assert.equal(await relay.backlog(), 2, 'published, not deleted yet: it waits for the next transaction');
+    await commit(3);
+    await eventually(() => assert.equal(broker.messages('t').length, 3));
+    const left = await db.query<{ id: number }>('SELECT id FROM outbox');
+    assert.equal(left.rows.length, 1, 'the second transaction deleted the first one\'s rows');
+    // A claim round (here for a row written without the fast path) skips the published row.
+    await db.transaction((tx) => enqueueOutbox(tx, [out('t', 'k', 4)]));
+    relay.wake();
+    await eventually(() => assert.equal(broker.messages('t').length, 4));
+    assert.deepEqual(broker.messages('t').map(seqOf), [1, 2, 3, 4]);
+    assert.equal(statements.filter((q) => q.startsWith('DELETE FROM outbox')).length, 0, 'no delete statement of its own so far');
+    await relay.stop(); // sweeps what no transaction took
+    assert.equal(await relay.backlog(), 0);
+    assert.equal(statements.filter((q) => q.startsWith('DELETE FROM outbox')).length, 1);
+    assert.equal(broker.messages('t').length, 4);
+    await broker.close();
+  });
+
+  it('idle, the sweep deletes published rows within sweepDelayMs', async () => {
+    const broker = new InMemoryBroker({ partitions: 1 });
+    const relay = new OutboxRelay({ db, producer: broker.producer(), logger, pollIntervalMs: 3_600_000, sweepDelayMs: 20 });
+    relay.start();
+    await relay.transaction((_tx, enqueue) => enqueue([out('t', 'k', 1)]));
+    await eventually(async () => assert.equal(await relay.backlog(), 0));
+    assert.equal(broker.messages('t').length, 1);
+    await relay.stop();
+    await broker.close();
+  });
+
   it('after a failed send, rows left behind go out before newer fast-path rows, each once', async () => {
     const broker = new InMemoryBroker({ partitions: 1 });
     const inner = broker.producer();

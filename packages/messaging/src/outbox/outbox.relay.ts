@@ -22,6 +22,12 @@ export interface OutboxRelayOptions {
   inboxRetentionIntervalMs?: number;
   /** At stop, keep publishing what is waiting for at most this long (default 5 s; 0: do not drain). */
   drainTimeoutMs?: number;
+  /**
+   * How long rows published on the fast path wait for the next `transaction()` to delete them in
+   * its outbox insert before the relay deletes them with a statement of its own (default 50 ms):
+   * under load the next transaction comes sooner; idle, the outbox is empty again within this.
+   */
+  sweepDelayMs?: number;
 }
 
 interface OutboxRow {
@@ -55,9 +61,11 @@ export const OUTBOX_READY_MAX_BACKLOG = 10_000;
  * Publishes committed outbox rows, two ways:
  *
  * - fast path: a transaction run by `relay.transaction()` hands its outbox rows over when it
- *   commits; the rows, already in memory, are sent as one producer batch and then deleted by id
- *   (one statement). No claim query, no transaction of its own: a consumer batch costs one send
- *   and one delete. Until they are sent, claim rounds skip them, so each goes out once.
+ *   commits; the rows, already in memory, are sent as one producer batch. The next such
+ *   transaction deletes them by id in its own outbox insert (one statement, no round trip of its
+ *   own); if none comes within `sweepDelayMs` the relay deletes them. No claim query, no
+ *   transaction of its own: a consumer batch costs one send. Until they are deleted, claim rounds
+ *   skip them, so each goes out once.
  * - claim rounds (the backstop, and `wake()`): claims the oldest `batchSize` rows (FOR UPDATE SKIP
  *   LOCKED, skipping rows queued on the fast path), sends them, and deletes them in the same
  *   transaction, which commits only after Kafka acknowledged. A poll runs one every
@@ -82,6 +90,7 @@ export class OutboxRelay {
   private readonly retentionDays: number;
   private readonly retentionIntervalMs: number;
   private readonly drainTimeoutMs: number;
+  private readonly sweepDelayMs: number;
 
   private started = false;
   private stopped = false;
@@ -95,6 +104,12 @@ export class OutboxRelay {
   private readonly claimed = new Set<number>();
   /** Committed rows handed over by `transaction`, in commit order, not yet sent. */
   private fresh: EnqueuedOutbox[] = [];
+  /** Published on the fast path, not deleted yet: the next `transaction` (or the sweep) deletes them. */
+  private sent: number[] = [];
+  /** Of `sent`, the ids a transaction in flight deletes: back to `sent` if it does not commit. */
+  private readonly deleting = new Set<number>();
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
   /** A send failed: rows may be left behind, claim rounds must drain them before the fast path goes on. */
   private behind = false;
   private timer: NodeJS.Timeout | null = null;
@@ -116,6 +131,7 @@ export class OutboxRelay {
     this.retentionDays = o.inboxRetentionDays ?? 7;
     this.retentionIntervalMs = o.inboxRetentionIntervalMs ?? 3_600_000;
     this.drainTimeoutMs = o.drainTimeoutMs ?? 5_000;
+    this.sweepDelayMs = o.sweepDelayMs ?? 50;
   }
 
   /** Starts polling and publishes what is already waiting. */
@@ -147,17 +163,27 @@ export class OutboxRelay {
    */
   async transaction<T>(work: (tx: Queryable, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>) => Promise<T>): Promise<T> {
     const written: EnqueuedOutbox[] = [];
+    // Rows published earlier ride along: this transaction's outbox insert deletes them.
+    let deletes: number[] = [];
     try {
       const result = await this.db.transaction((tx) =>
         work(tx, async (messages) => {
-          const w = await enqueueOutbox(tx, messages);
+          if (messages.length > 0 && deletes.length === 0 && this.sent.length > 0) {
+            deletes = this.sent;
+            this.sent = [];
+            for (const id of deletes) this.deleting.add(id);
+          }
+          const w = await enqueueOutbox(tx, messages, written.length === 0 ? deletes : []);
           for (const id of w.ids) this.reserved.add(id);
           written.push(w);
         }),
       );
+      for (const id of deletes) this.deleting.delete(id);
       for (const w of written) this.handOver(w);
       return result;
     } catch (err) {
+      // Not deleted after all (or maybe deleted: a second delete is harmless).
+      this.unsent(deletes);
       // Rolled back, or its commit's outcome unknown: if the rows exist, the claim rounds send them.
       for (const w of written) {
         for (const id of w.ids) {
@@ -206,6 +232,7 @@ export class OutboxRelay {
     this.timer = null;
     await this.round;
     await this.retention;
+    await this.sweep();
     if (this.started && this.drainTimeoutMs > 0) await this.drain(Date.now() + this.drainTimeoutMs);
   }
 
@@ -286,20 +313,55 @@ export class OutboxRelay {
     }
   }
 
-  /** Sends what the fast path holds as one producer batch, then deletes it. */
+  /** Sends what the fast path holds as one producer batch; the next transaction or the sweep deletes it. */
   private async publishFresh(): Promise<void> {
     const batches = this.fresh.splice(0);
-    const ids = batches.flatMap((b) => b.ids);
     const messages = batches.flatMap((b) => b.messages);
     await this.producer.send(messages);
     this.published += messages.length;
     this.observePublished(messages);
-    try {
-      await this.db.query(DELETE_SENT_OUTBOX_SQL, [ids]);
-    } catch (err) {
-      // Sent, not deleted: a claim round publishes them again, which the inboxes absorb.
-      this.logger.warn({ err, rows: ids.length }, 'outbox delete after publish failed');
+    this.unsent(batches.flatMap((b) => b.ids));
+  }
+
+  /** Published rows to delete: the next transaction takes them, or the sweep after `sweepDelayMs`. */
+  private unsent(ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    for (const id of ids) {
+      this.deleting.delete(id);
+      this.sent.push(id);
     }
+    if (this.sweepTimer || this.stopped) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      void this.sweep();
+    }, this.sweepDelayMs);
+    this.sweepTimer.unref();
+  }
+
+  /** Deletes the published rows no transaction took (one statement). */
+  private async sweep(): Promise<void> {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
+    await this.sweeping;
+    const ids = this.sent;
+    if (ids.length === 0) return;
+    this.sent = [];
+    for (const id of ids) this.deleting.add(id);
+    this.sweeping = this.db
+      .query(DELETE_SENT_OUTBOX_SQL, [ids])
+      .then(() => {
+        for (const id of ids) this.deleting.delete(id);
+      })
+      .catch((err: unknown) => {
+        // Not deleted: tried again later; until then claim rounds skip them (a crash re-publishes them,
+        // which the inboxes absorb).
+        this.logger.warn({ err, rows: ids.length }, 'outbox delete after publish failed');
+        this.unsent(ids);
+      })
+      .finally(() => {
+        this.sweeping = null;
+      });
+    await this.sweeping;
   }
 
   /**
@@ -319,7 +381,7 @@ export class OutboxRelay {
     // Rows of the fast path are not claimed (it sends them); left behind by a failure, they are
     // dropped from it and claimed here, in id order.
     if (this.behind) this.fresh = [];
-    const queued = [...this.reserved, ...this.fresh.flatMap((b) => b.ids)];
+    const queued = [...this.reserved, ...this.fresh.flatMap((b) => b.ids), ...this.sent, ...this.deleting];
     return this.db.transaction(async (tx) => {
       await tx.query(RELAY_LOCK_SQL);
       const { rows } = await tx.query<OutboxRow>(CLAIM_OUTBOX_SQL, [this.batchSize, queued]);

@@ -13,8 +13,9 @@ const NOTHING_ENQUEUED: EnqueuedOutbox = { ids: [], messages: [] };
 
 /**
  * Writes messages to the outbox inside the caller's transaction, so they are published if and only
- * if the transaction commits. One INSERT per call whatever the batch size (four array parameters,
- * so the statement text and plan never change). Returns the rows' ids. Inside `relay.transaction()`
+ * if the transaction commits. One INSERT per call whatever the batch size (array parameters, so the
+ * statement text and plan never change). Returns the rows' ids. `alsoDelete`: ids of rows already
+ * published, deleted by the same statement (the relay's, see `OutboxRelay.transaction`). Inside `relay.transaction()`
  * its `enqueue` calls this and the rows go out as the transaction commits; otherwise call
  * `relay.wake()` after the commit.
  *
@@ -25,7 +26,7 @@ const NOTHING_ENQUEUED: EnqueuedOutbox = { ids: [], messages: [] };
  * });
  * relay.wake();
  */
-export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMessage[]): Promise<EnqueuedOutbox> {
+export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMessage[], alsoDelete: readonly number[] = []): Promise<EnqueuedOutbox> {
   const n = messages.length;
   if (n === 0) return NOTHING_ENQUEUED;
   const topics = new Array<string>(n);
@@ -43,7 +44,7 @@ export async function enqueueOutbox(tx: Queryable, messages: readonly OutgoingMe
   }
   // Ids follow the caller's order (WITH ORDINALITY ... ORDER BY), which the relay publishes in;
   // RETURNING has no order of its own, so sorting them gives each message its id.
-  const { rows } = await tx.query<{ id: string | number }>(INSERT_OUTBOX_SQL, [topics, keys, headers, payloads]);
+  const { rows } = await tx.query<{ id: string | number }>(INSERT_OUTBOX_SQL, [topics, keys, headers, payloads, alsoDelete]);
   const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b);
   return { ids, messages };
 }

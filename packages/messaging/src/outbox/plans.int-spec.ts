@@ -63,10 +63,10 @@ describe('plans of the batched statements (DESIGN §4: no quadratic plans)', () 
     it(`inbox lookup of ${n} ids`, async () => {
       assert.deepEqual(planProblems(await plan(KNOWN_INBOX_SQL, [ids(n)])), []);
     });
-    it(`outbox insert of ${n} rows`, async () => {
+    it(`outbox insert of ${n} rows, deleting as many published ones`, async () => {
       const a = Array.from({ length: n }, () => 't');
       const j = Array.from({ length: n }, () => '{}');
-      assert.deepEqual(planProblems(await plan(INSERT_OUTBOX_SQL, [a, a, j, j])), []);
+      assert.deepEqual(planProblems(await plan(INSERT_OUTBOX_SQL, [a, a, j, j, Array.from({ length: n }, (_, i) => i + 1)])), []);
     });
     it(`outbox claim of ${n} rows`, async () => {
       // with as many rows queued on the fast path, which the claim skips

@@ -2,9 +2,8 @@ import type { HistoryEntry, SagaInstance } from '../saga-instance';
 import {
   SagaConflictError,
   type RegisteredDefinition,
-  type SagaHistoryRecord,
+  type SagaChanges,
   type SagaStore,
-  type SagaUpdate,
 } from '../ports/saga-store';
 
 /** Unit of work of {@link InMemorySagaStore}: a private copy that replaces the committed state on commit. */
@@ -68,25 +67,19 @@ export class InMemorySagaStore implements SagaStore<InMemorySagaTx> {
       .slice(0, limit);
   }
 
-  async insert(tx: InMemorySagaTx, instances: readonly SagaInstance[]): Promise<void> {
-    for (const i of instances) {
+  async save(tx: InMemorySagaTx, { inserts, updates, history }: SagaChanges): Promise<void> {
+    for (const i of inserts) {
       if (tx.instances.has(i.id)) throw new SagaConflictError(`saga ${i.id} already exists`);
-      tx.instances.set(i.id, i);
     }
-  }
-
-  async update(tx: InMemorySagaTx, updates: readonly SagaUpdate[]): Promise<void> {
     for (const { instance, expectedVersion } of updates) {
       const current = tx.instances.get(instance.id);
       if (current?.version !== expectedVersion) {
         throw new SagaConflictError(`saga ${instance.id} is at version ${current?.version}, expected ${expectedVersion}`);
       }
-      tx.instances.set(instance.id, instance);
     }
-  }
-
-  async appendHistory(tx: InMemorySagaTx, entries: readonly SagaHistoryRecord[]): Promise<void> {
-    for (const { sagaId, ...entry } of entries) {
+    for (const i of inserts) tx.instances.set(i.id, i);
+    for (const { instance } of updates) tx.instances.set(instance.id, instance);
+    for (const { sagaId, ...entry } of history) {
       // copy on write: the committed array must not change if this transaction rolls back
       tx.history.set(sagaId, [...(tx.history.get(sagaId) ?? []), entry]);
     }

@@ -31,17 +31,24 @@ export class SagaConflictError extends Error {
   }
 }
 
+/** What one unit of work changes: new instances, changed instances, history entries. */
+export interface SagaChanges {
+  readonly inserts: readonly SagaInstance[];
+  readonly updates: readonly SagaUpdate[];
+  readonly history: readonly SagaHistoryRecord[];
+}
+
 /**
  * Persistence port of the saga runner. Every method runs inside the caller's unit of work `Tx`
  * (a database transaction in production), so instances, history and the outgoing commands (outbox)
- * commit together. Batch-shaped: one call per kind of change, whatever the batch size.
+ * commit together. Batch-shaped: one read and one write per unit of work, whatever the batch size
+ * (every round trip of a batch is paid on the orchestrator's serial path: ADR 10).
  *
  * @example
  * await db.transaction(async (tx) => {
  *   const loaded = await store.loadForUpdate(tx, ['o-1', 'o-2']);
  *   // ...apply transitions...
- *   await store.update(tx, [{ instance: next, expectedVersion: loaded[0].version }]);
- *   await store.appendHistory(tx, history);
+ *   await store.save(tx, { inserts: [], updates: [{ instance: next, expectedVersion: loaded[0].version }], history });
  * });
  */
 export interface SagaStore<Tx> {
@@ -54,9 +61,10 @@ export interface SagaStore<Tx> {
    * until the version is back (and never starves the others).
    */
   claimDue(tx: Tx, now: Date, limit: number, registered: readonly RegisteredDefinition[]): Promise<SagaInstance[]>;
-  /** Inserts new instances; throws {@link SagaConflictError} if an id exists. */
-  insert(tx: Tx, instances: readonly SagaInstance[]): Promise<void>;
-  /** Writes back changed instances; throws {@link SagaConflictError} if a version is not the expected one. */
-  update(tx: Tx, updates: readonly SagaUpdate[]): Promise<void>;
-  appendHistory(tx: Tx, entries: readonly SagaHistoryRecord[]): Promise<void>;
+  /**
+   * Inserts the new instances, writes back the changed ones and appends the history, at once.
+   * Throws {@link SagaConflictError} if an inserted id exists or an updated version is not the
+   * expected one (the caller's unit of work then rolls back).
+   */
+  save(tx: Tx, changes: SagaChanges): Promise<void>;
 }

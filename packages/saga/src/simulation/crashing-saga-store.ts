@@ -3,7 +3,7 @@ import type { SagaInstance } from '../saga-instance';
 import type { SagaStore } from '../ports/saga-store';
 
 /** The store calls a unit of work can crash around. */
-export type StoreMethod = 'loadForUpdate' | 'claimDue' | 'insert' | 'update' | 'appendHistory';
+export type StoreMethod = 'loadForUpdate' | 'claimDue' | 'save';
 
 /** Parameters of a method of the store port. */
 type StoreArgs<K extends StoreMethod> = Parameters<SagaStore<InMemorySagaTx>[K]>;
@@ -16,7 +16,7 @@ export type CrashPoint = { readonly method: StoreMethod; readonly when: 'before'
 
 /** Every crash point, for the simulation to choose from. */
 export const CRASH_POINTS: readonly CrashPoint[] = [
-  ...(['loadForUpdate', 'claimDue', 'insert', 'update', 'appendHistory'] as const).flatMap((method) =>
+  ...(['loadForUpdate', 'claimDue', 'save'] as const).flatMap((method) =>
     (['before', 'after'] as const).map((when) => ({ method, when })),
   ),
   'beforeCommit',
@@ -30,7 +30,7 @@ export class SimulatedCrash extends Error {
   }
 }
 
-/** 'before update', 'after appendHistory', 'before commit'. */
+/** 'before save', 'after loadForUpdate', 'before commit'. */
 export function describeCrashPoint(point: CrashPoint): string {
   return point === 'beforeCommit' ? 'before commit' : `${point.when} ${point.method}`;
 }
@@ -39,11 +39,11 @@ export function describeCrashPoint(point: CrashPoint): string {
  * A {@link SagaStore} over an {@link InMemorySagaStore} that can die at one chosen point of a unit
  * of work. The crash is a throw inside `InMemorySagaStore.transaction`, which then keeps its
  * committed state: the same rollback a database gives a process that dies mid-transaction. A crash
- * point the unit of work never reaches (e.g. `insert` in a batch of replies) does not fire.
+ * point the unit of work never reaches (e.g. `save` in a batch whose replies are all stale) does not fire.
  *
  * @example
  * const store = new CrashingSagaStore(new InMemorySagaStore());
- * await store.unitOfWork({ method: 'update', when: 'after' }, (tx) => engine.apply(tx, events)); // throws SimulatedCrash
+ * await store.unitOfWork({ method: 'save', when: 'after' }, (tx) => engine.apply(tx, events)); // throws SimulatedCrash
  */
 export class CrashingSagaStore implements SagaStore<InMemorySagaTx> {
   private armed: CrashPoint | null = null;
@@ -73,16 +73,8 @@ export class CrashingSagaStore implements SagaStore<InMemorySagaTx> {
     return this.around('claimDue', () => this.committed.claimDue(...args));
   }
 
-  async insert(...args: StoreArgs<'insert'>): Promise<void> {
-    return this.around('insert', () => this.committed.insert(...args));
-  }
-
-  async update(...args: StoreArgs<'update'>): Promise<void> {
-    return this.around('update', () => this.committed.update(...args));
-  }
-
-  async appendHistory(...args: StoreArgs<'appendHistory'>): Promise<void> {
-    return this.around('appendHistory', () => this.committed.appendHistory(...args));
+  async save(...args: StoreArgs<'save'>): Promise<void> {
+    return this.around('save', () => this.committed.save(...args));
   }
 
   private async around<T>(method: StoreMethod, call: () => Promise<T>): Promise<T> {
