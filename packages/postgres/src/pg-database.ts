@@ -16,7 +16,9 @@ export class PgDatabase implements Database {
   readonly pool: Pool;
 
   constructor(config: PoolConfig) {
-    this.pool = new Pool({ max: 10, ...config });
+    // Pipeline mode: a statement goes out without waiting for the answer to the one before, so a
+    // transaction's BEGIN costs no round trip of its own (see `transaction`).
+    this.pool = new Pool({ max: 10, pipeline: true, ...config });
     // An idle client's error (e.g. the server restarting) must not crash the process.
     this.pool.on('error', () => undefined);
   }
@@ -34,8 +36,12 @@ export class PgDatabase implements Database {
     // instead, and the client is discarded below.
     const lost = (): void => undefined;
     client.on('error', lost);
+    // BEGIN is not awaited: on the pipelined connection `fn`'s first statement follows it at once
+    // (one round trip less per transaction, paid on every consumer batch and group commit). If BEGIN
+    // failed, that statement fails too; awaiting it before COMMIT surfaces the error either way.
+    const begun = client.query('BEGIN');
+    begun.catch(() => undefined);
     try {
-      await client.query('BEGIN');
       const tx: Queryable = {
         async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
           const res = await client.query(statement(sql, params));
@@ -43,6 +49,7 @@ export class PgDatabase implements Database {
         },
       };
       const result = await fn(tx);
+      await begun;
       await client.query('COMMIT');
       client.off('error', lost);
       client.release();
