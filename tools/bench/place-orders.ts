@@ -4,7 +4,7 @@
  *
  *   npm run bench -- --n 3000 --c 64                  closed loop: n sagas, c in flight
  *   npm run bench -- --rate 100 --duration 30         open loop: fixed arrival rate
- *   npm run bench -- --n 3000 --c 64 --profile        also: CPU, commits, messages and batch sizes per saga
+ *   npm run bench -- --n 3000 --c 64 --profile        also: CPU, commits, rows written, WAL, messages and batch sizes per saga
  *   npm run bench -- --n 3000 --c 64 --ceiling        then ../shared/bench/ceiling/run.sh 64 20, and the ratio
  *
  * Latencies (p50/p99) are over completed sagas (201); 202s (still running after the wait) and errors

@@ -1,6 +1,7 @@
 /**
  * Where a bench run's time goes (`npm run bench -- --profile`): CPU per process from /proc, commits
- * per database from pg_stat_database, messages published and handled and consumer batch sizes from
+ * and rows written per database from pg_stat_database, WAL from pg_stat_wal (work that does not depend
+ * on how fast the machine is that day), messages published and handled and consumer batch sizes from
  * the services' /metrics. Take a snapshot before and after the measured run; `diff` turns the two
  * into per-saga figures.
  */
@@ -22,6 +23,10 @@ export interface Snapshot {
   /** Resident memory (MB) of each node/kafka process group at the time of the snapshot. */
   rssMb: Record<string, number>;
   commits: Record<string, number>;
+  /** Rows inserted, updated and deleted, per database. */
+  rowsWritten: Record<string, number>;
+  /** The PostgreSQL server's WAL so far (the whole server: run nothing else beside a bench). */
+  wal: { records: number; bytes: number };
   metrics: Map<string, number>;
 }
 
@@ -64,12 +69,21 @@ function machineBusyTicks(): number {
   return total - cpu[3] - cpu[4];
 }
 
-async function readCommits(databaseUrl: string): Promise<Record<string, number>> {
+type DatabaseStats = Pick<Snapshot, 'commits' | 'rowsWritten' | 'wal'>;
+
+async function readDatabaseStats(databaseUrl: string): Promise<DatabaseStats> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ datname: string; n: string }>('SELECT datname, xact_commit AS n FROM pg_stat_database WHERE datname IS NOT NULL');
-    return Object.fromEntries(rows.map((r) => [r.datname, Number(r.n)]));
+    const { rows } = await client.query<{ datname: string; commits: string; written: string }>(
+      'SELECT datname, xact_commit AS commits, tup_inserted + tup_updated + tup_deleted AS written FROM pg_stat_database WHERE datname IS NOT NULL',
+    );
+    const wal = await client.query<{ records: string; bytes: string }>('SELECT wal_records AS records, wal_bytes AS bytes FROM pg_stat_wal');
+    return {
+      commits: Object.fromEntries(rows.map((r) => [r.datname, Number(r.commits)])),
+      rowsWritten: Object.fromEntries(rows.map((r) => [r.datname, Number(r.written)])),
+      wal: { records: Number(wal.rows[0].records), bytes: Number(wal.rows[0].bytes) },
+    };
   } finally {
     await client.end();
   }
@@ -100,18 +114,21 @@ async function readMetrics(urls: readonly string[]): Promise<Map<string, number>
 /** Takes a snapshot; `settle` first waits for PostgreSQL's statistics to be flushed. */
 export async function snapshot(o: { databaseUrl: string; metricsUrls: readonly string[]; settle: boolean }): Promise<Snapshot> {
   if (o.settle) await delay(PG_STATS_SETTLE_MS);
-  const [commits, metrics] = await Promise.all([readCommits(o.databaseUrl), readMetrics(o.metricsUrls)]);
+  const [stats, metrics] = await Promise.all([readDatabaseStats(o.databaseUrl), readMetrics(o.metricsUrls)]);
   const { ticks, rssMb } = readProcesses();
   // The bench client itself: what it costs the machine is not the system's.
   const own = process.cpuUsage();
   ticks.bench_client = ((own.user + own.system) / 1e6) * HZ;
-  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, commits, metrics };
+  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, ...stats, metrics };
 }
 
 export interface Profile {
   sagas: number;
   cpu_ms_per_saga: Record<string, number>;
   commits_per_saga: Record<string, number>;
+  rows_written_per_saga: Record<string, number>;
+  /** WAL records and kilobytes per saga. */
+  wal_per_saga: { records: number; kb: number };
   messages_published_per_saga: number;
   messages_handled_per_saga: number;
   /** Mean messages per batch, per consumer group. */
@@ -151,15 +168,18 @@ export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
   cpu.machine = round(per(((b.machineBusy - a.machineBusy) * 1000) / HZ));
   // What the system costs, without the client that drives it (the ceiling's driver is inside its orchestrator).
   cpu.machine_without_client = round(cpu.machine - (cpu.bench_client ?? 0));
-  const commits: Record<string, number> = {};
-  let total = 0;
-  for (const k of Object.keys(b.commits).sort()) {
-    const n = b.commits[k] - (a.commits[k] ?? 0);
-    if (n <= 0 || ['postgres', 'template0', 'template1'].includes(k)) continue;
-    commits[k] = round(per(n));
-    total += n;
-  }
-  commits.all = round(per(total));
+  const perDatabase = (after: Record<string, number>, before: Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    let total = 0;
+    for (const k of Object.keys(after).sort()) {
+      const n = after[k] - (before[k] ?? 0);
+      if (n <= 0 || ['postgres', 'template0', 'template1'].includes(k)) continue;
+      out[k] = round(per(n));
+      total += n;
+    }
+    out.all = round(per(total));
+    return out;
+  };
   const delta = (name: string) => sumWhere(b.metrics, name) - sumWhere(a.metrics, name);
   const sums = perGroup(b.metrics, 'consumer_batch_size_sum');
   const counts = perGroup(b.metrics, 'consumer_batch_size_count');
@@ -173,7 +193,9 @@ export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
   return {
     sagas,
     cpu_ms_per_saga: cpu,
-    commits_per_saga: commits,
+    commits_per_saga: perDatabase(b.commits, a.commits),
+    rows_written_per_saga: perDatabase(b.rowsWritten, a.rowsWritten),
+    wal_per_saga: { records: round(per(b.wal.records - a.wal.records), 1), kb: round(per(b.wal.bytes - a.wal.bytes) / 1024, 1) },
     messages_published_per_saga: round(per(delta('outbox_published_total{'))),
     messages_handled_per_saga: round(per(delta('messages_handled_total{'))),
     batch_mean: batchMean,
@@ -191,6 +213,8 @@ export function formatProfile(p: Profile): string {
     `profile over ${p.sagas} sagas`,
     row('CPU ms per saga', p.cpu_ms_per_saga),
     row('commits per saga', p.commits_per_saga),
+    row('rows written per saga', p.rows_written_per_saga),
+    row('WAL per saga', p.wal_per_saga),
     row('messages per saga', { published: p.messages_published_per_saga, handled: p.messages_handled_per_saga }),
     row('mean batch size', p.batch_mean),
     row('resident MB', p.rss_mb),
