@@ -128,7 +128,11 @@ describe('outbox, relay and inbox (PostgreSQL)', () => {
     await commit(1, 2);
     await eventually(() => assert.equal(broker.messages('t').length, 2));
     assert.equal(await relay.backlog(), 2, 'published, not deleted yet: it waits for the next transaction');
-    await commit(3);
+    // an empty enqueue first (nothing written) must not lose the ids to delete
+    await relay.transaction(async (_tx, enqueue) => {
+      await enqueue([]);
+      await enqueue([out('t', 'k', 3)]);
+    });
     await eventually(() => assert.equal(broker.messages('t').length, 3));
     const left = await db.query<{ id: number }>('SELECT id FROM outbox');
     assert.equal(left.rows.length, 1, 'the second transaction deleted the first one\'s rows');

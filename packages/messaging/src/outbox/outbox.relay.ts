@@ -163,17 +163,14 @@ export class OutboxRelay {
    */
   async transaction<T>(work: (tx: Queryable, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>) => Promise<T>): Promise<T> {
     const written: EnqueuedOutbox[] = [];
-    // Rows published earlier ride along: this transaction's outbox insert deletes them.
+    // Rows published earlier ride along: the first outbox insert of this transaction deletes them.
     let deletes: number[] = [];
     try {
       const result = await this.db.transaction((tx) =>
         work(tx, async (messages) => {
-          if (messages.length > 0 && deletes.length === 0 && this.sent.length > 0) {
-            deletes = this.sent;
-            this.sent = [];
-            for (const id of deletes) this.deleting.add(id);
-          }
-          const w = await enqueueOutbox(tx, messages, written.length === 0 ? deletes : []);
+          const alsoDelete = messages.length > 0 && deletes.length === 0 ? this.takeSent() : [];
+          if (alsoDelete.length > 0) deletes = alsoDelete;
+          const w = await enqueueOutbox(tx, messages, alsoDelete);
           for (const id of w.ids) this.reserved.add(id);
           written.push(w);
         }),
@@ -183,7 +180,7 @@ export class OutboxRelay {
       return result;
     } catch (err) {
       // Not deleted after all (or maybe deleted: a second delete is harmless).
-      this.unsent(deletes);
+      this.deleteLater(deletes);
       // Rolled back, or its commit's outcome unknown: if the rows exist, the claim rounds send them.
       for (const w of written) {
         for (const id of w.ids) {
@@ -320,11 +317,11 @@ export class OutboxRelay {
     await this.producer.send(messages);
     this.published += messages.length;
     this.observePublished(messages);
-    this.unsent(batches.flatMap((b) => b.ids));
+    this.deleteLater(batches.flatMap((b) => b.ids));
   }
 
   /** Published rows to delete: the next transaction takes them, or the sweep after `sweepDelayMs`. */
-  private unsent(ids: readonly number[]): void {
+  private deleteLater(ids: readonly number[]): void {
     if (ids.length === 0) return;
     for (const id of ids) {
       this.deleting.delete(id);
@@ -338,15 +335,21 @@ export class OutboxRelay {
     this.sweepTimer.unref();
   }
 
+  /** The published ids waiting for a delete, now marked as being deleted by the caller. */
+  private takeSent(): number[] {
+    const ids = this.sent;
+    this.sent = [];
+    for (const id of ids) this.deleting.add(id);
+    return ids;
+  }
+
   /** Deletes the published rows no transaction took (one statement). */
   private async sweep(): Promise<void> {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     this.sweepTimer = null;
     await this.sweeping;
-    const ids = this.sent;
+    const ids = this.takeSent();
     if (ids.length === 0) return;
-    this.sent = [];
-    for (const id of ids) this.deleting.add(id);
     this.sweeping = this.db
       .query(DELETE_SENT_OUTBOX_SQL, [ids])
       .then(() => {
@@ -356,7 +359,7 @@ export class OutboxRelay {
         // Not deleted: tried again later; until then claim rounds skip them (a crash re-publishes them,
         // which the inboxes absorb).
         this.logger.warn({ err, rows: ids.length }, 'outbox delete after publish failed');
-        this.unsent(ids);
+        this.deleteLater(ids);
       })
       .finally(() => {
         this.sweeping = null;
