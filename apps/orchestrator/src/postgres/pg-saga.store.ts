@@ -96,19 +96,13 @@ export class PgSagaStore implements SagaStore<Queryable> {
   async save(tx: Queryable, { inserts, updates, history }: SagaChanges): Promise<void> {
     const changed = updates.map((u) => recordOf(u.instance, u.expectedVersion));
     const entries = history.map((e) => ({ saga_id: e.sagaId, seq: e.seq, at: e.at, step: e.step, event: e.event, detail: e.detail }));
-    let updated: number;
-    try {
-      const { rows } = await tx.query<{ updated: number }>(SAVE_SQL, [
-        JSON.stringify(inserts.map((i) => recordOf(i, 0))),
-        JSON.stringify(changed),
-        changed.map((r) => r.id),
-        JSON.stringify(entries),
-      ]);
-      updated = rows[0].updated;
-    } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`);
-      throw err;
-    }
+    const { rows } = await tx
+      .query<{ updated: number }>(SAVE_SQL, [JSON.stringify(inserts.map((i) => recordOf(i, 0))), JSON.stringify(changed), changed.map((r) => r.id), JSON.stringify(entries)])
+      .catch((err: unknown) => {
+        if ((err as { code?: string }).code === '23505') throw new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`);
+        throw err;
+      });
+    const updated = rows[0].updated;
     if (updated !== updates.length) throw new SagaConflictError(`${updates.length - updated} of ${updates.length} sagas changed concurrently`);
   }
 }

@@ -67,18 +67,19 @@ export class InMemorySagaStore implements SagaStore<InMemorySagaTx> {
       .slice(0, limit);
   }
 
+  /** A conflict throws, and `transaction` then drops the whole copy: nothing of the save is kept. */
   async save(tx: InMemorySagaTx, { inserts, updates, history }: SagaChanges): Promise<void> {
     for (const i of inserts) {
       if (tx.instances.has(i.id)) throw new SagaConflictError(`saga ${i.id} already exists`);
+      tx.instances.set(i.id, i);
     }
     for (const { instance, expectedVersion } of updates) {
       const current = tx.instances.get(instance.id);
       if (current?.version !== expectedVersion) {
         throw new SagaConflictError(`saga ${instance.id} is at version ${current?.version}, expected ${expectedVersion}`);
       }
+      tx.instances.set(instance.id, instance);
     }
-    for (const i of inserts) tx.instances.set(i.id, i);
-    for (const { instance } of updates) tx.instances.set(instance.id, instance);
     for (const { sagaId, ...entry } of history) {
       // copy on write: the committed array must not change if this transaction rolls back
       tx.history.set(sagaId, [...(tx.history.get(sagaId) ?? []), entry]);
