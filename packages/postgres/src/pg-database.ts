@@ -18,7 +18,10 @@ export class PgDatabase implements Database {
   constructor(config: PoolConfig) {
     // Pipeline mode: a statement goes out without waiting for the answer to the one before, so a
     // transaction's BEGIN costs no round trip of its own (see `transaction`).
-    this.pool = new Pool({ max: 10, pipeline: true, ...config });
+    // Custom plans: a generic plan cached while a table was still small (a fresh database) keeps
+    // scanning it sequentially as it grows, until autovacuum's ANALYZE invalidates it; a custom
+    // plan sees the table's current size and the batch's array on every execution.
+    this.pool = new Pool({ max: 10, pipeline: true, options: '-c plan_cache_mode=force_custom_plan', ...config });
     // An idle client's error (e.g. the server restarting) must not crash the process.
     this.pool.on('error', () => undefined);
   }
