@@ -1,10 +1,10 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { uuidv7 } from '@saga/contracts';
 import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
 import { startMessagingService, type Readiness } from '@saga/nest-kit';
 import type { Database, Queryable } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { Logger } from 'pino';
-import { v7 } from 'uuid';
 import { deadLetters } from './dead-letters/dead-letters.wiring';
 import type { OrchestratorEnv } from './orchestrator.config';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
@@ -56,7 +56,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
     // own), and the return saga
     definitions: [...env.PLACE_ORDER_SAGA_VERSIONS.map((version) => placeOrderSaga(timings, version)), returnOrderSaga(timings)],
     clock: SYSTEM_CLOCK,
-    ids: { newId: v7 },
+    ids: { newId: uuidv7 },
   });
   logger.info({ sagas: engine.registered() }, 'saga definitions registered');
   const parked = new ParkedEventsRepository();

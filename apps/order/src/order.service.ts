@@ -1,8 +1,7 @@
-import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents } from '@saga/contracts';
+import { AppError, DEFAULT_CURRENCY, ErrorCode, TOPICS, toCents, uuidv7 } from '@saga/contracts';
 import { enqueueOutbox, newEnvelope, toTopic, type OutboxRelay, type OutgoingMessage } from '@saga/messaging';
 import { GroupCommit, type Database, type Queryable } from '@saga/postgres';
 import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
-import { v7 as uuidv7 } from 'uuid';
 import type { Catalog } from './catalog';
 import type { CustomerDirectory } from './customers';
 import type { CreateOrderInput } from './create-order.dto';

@@ -3,3 +3,4 @@ export * from './errors';
 export * from './messages';
 export * from './money';
 export * from './topics';
+export * from './ids';

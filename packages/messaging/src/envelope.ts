@@ -1,10 +1,10 @@
-import { v7 as uuidv7 } from 'uuid';
 import {
   ENVELOPE_HEADERS,
   EnvelopeSchema,
   MESSAGE_SCHEMAS,
   SCHEMA_VERSION,
   TOPICS,
+  uuidv7,
   type Envelope,
   type MessageType,
   type PayloadOf,

@@ -1,8 +1,7 @@
 import { decodeCursor, pageOf } from '@saga/nest-kit';
-import { AppError, ErrorCode, type Envelope } from '@saga/contracts';
+import { AppError, ErrorCode, uuidv7, type Envelope } from '@saga/contracts';
 import { enqueueOutbox, type OutgoingMessage } from '@saga/messaging';
 import type { Database } from '@saga/postgres';
-import { v7 as uuidv7 } from 'uuid';
 import type { DeadLetterFilter, DeadLetterRepository, DeadLetterRow } from './dead-letter.repository';
 
 /** Headers a replayed message carries: where it came from. */

@@ -3,8 +3,8 @@
  * stays free of randomness so transitions are repeatable in tests).
  *
  * @example
- * import { v7 } from 'uuid';
- * const ids: IdGenerator = { newId: v7 };
+ * import { uuidv7 } from '@saga/contracts';
+ * const ids: IdGenerator = { newId: uuidv7 };
  */
 export interface IdGenerator {
   newId(): string;
