@@ -22,6 +22,11 @@ export interface Snapshot {
   machineBusy: number;
   /** Resident memory (MB) of each node/kafka process group at the time of the snapshot. */
   rssMb: Record<string, number>;
+  /**
+   * Proportional set size (MB): resident memory with each shared page split among the processes
+   * mapping it. About 60 MB of a service's resident memory is the Node binary, shared by all seven.
+   */
+  pssMb: Record<string, number>;
   commits: Record<string, number>;
   /** Rows inserted, updated and deleted, per database. */
   rowsWritten: Record<string, number>;
@@ -39,9 +44,20 @@ function groupOf(cmdline: string, comm: string): string | undefined {
   return undefined;
 }
 
-function readProcesses(): { ticks: Record<string, number>; rssMb: Record<string, number> } {
+/** Pss of /proc/<pid>/smaps_rollup in MB (0 when unreadable). */
+function pssMbOf(pid: string): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function readProcesses(): Pick<Snapshot, 'ticks' | 'rssMb' | 'pssMb'> {
   const ticks: Record<string, number> = {};
   const rssMb: Record<string, number> = {};
+  const pssMb: Record<string, number> = {};
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     let stat: string;
@@ -58,9 +74,12 @@ function readProcesses(): { ticks: Record<string, number>; rssMb: Record<string,
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     ticks[group] = (ticks[group] ?? 0) + Number(f[11]) + Number(f[12]);
     // field 24 (index 21 here) is rss in pages
-    if (group !== 'postgres') rssMb[group] = (rssMb[group] ?? 0) + (Number(f[21]) * 4096) / 1048576;
+    if (group !== 'postgres') {
+      rssMb[group] = (rssMb[group] ?? 0) + (Number(f[21]) * 4096) / 1048576;
+      pssMb[group] = (pssMb[group] ?? 0) + pssMbOf(d);
+    }
   }
-  return { ticks, rssMb };
+  return { ticks, rssMb, pssMb };
 }
 
 function machineBusyTicks(): number {
@@ -115,11 +134,11 @@ async function readMetrics(urls: readonly string[]): Promise<Map<string, number>
 export async function snapshot(o: { databaseUrl: string; metricsUrls: readonly string[]; settle: boolean }): Promise<Snapshot> {
   if (o.settle) await delay(PG_STATS_SETTLE_MS);
   const [stats, metrics] = await Promise.all([readDatabaseStats(o.databaseUrl), readMetrics(o.metricsUrls)]);
-  const { ticks, rssMb } = readProcesses();
+  const { ticks, rssMb, pssMb } = readProcesses();
   // The bench client itself: what it costs the machine is not the system's.
   const own = process.cpuUsage();
   ticks.bench_client = ((own.user + own.system) / 1e6) * HZ;
-  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, ...stats, metrics };
+  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, pssMb, ...stats, metrics };
 }
 
 export interface Profile {
@@ -134,6 +153,7 @@ export interface Profile {
   /** Mean messages per batch, per consumer group. */
   batch_mean: Record<string, number>;
   rss_mb: Record<string, number>;
+  pss_mb: Record<string, number>;
 }
 
 const round = (x: number, d = 2) => Number(x.toFixed(d));
@@ -200,6 +220,7 @@ export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
     messages_handled_per_saga: round(per(delta('messages_handled_total{'))),
     batch_mean: batchMean,
     rss_mb: Object.fromEntries(Object.entries(b.rssMb).map(([k, v]) => [k, round(v, 0)])),
+    pss_mb: Object.fromEntries(Object.entries(b.pssMb).map(([k, v]) => [k, round(v, 0)])),
   };
 }
 
@@ -218,5 +239,6 @@ export function formatProfile(p: Profile): string {
     row('messages per saga', { published: p.messages_published_per_saga, handled: p.messages_handled_per_saga }),
     row('mean batch size', p.batch_mean),
     row('resident MB', p.rss_mb),
+    row('proportional MB', p.pss_mb),
   ].join('\n');
 }
