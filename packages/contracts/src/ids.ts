@@ -19,7 +19,7 @@ function random16(): Uint8Array {
 /**
  * A UUIDv7 (time-ordered; ids made in the same millisecond by this process keep their order), as
  * `uuid`'s `v7()` makes it, from pooled randomness: `v7()` asks the CSPRNG for 16 bytes per id, which
- * cost 3–8% of each service's CPU under load (ADR 10, fourth addendum).
+ * cost 3–6% of each service's CPU under load (ADR 10, fourth addendum).
  *
  * @example
  * const id = uuidv7(); // '019aa6c2-6f0e-72ee-a80b-f76e2b9279f1'
