@@ -8,3 +8,4 @@ export * from './pglite/open-pglite';
 export * from './pglite/pglite-database';
 export * from './pglite/pglite-notifications';
 export * from './group-commit';
+export * from './explain';

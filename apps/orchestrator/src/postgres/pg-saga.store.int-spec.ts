@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, explainAsDefault, migrate, PgDatabase, type Queryable } from '@saga/postgres';
 import { SagaConflictError, SagaEngine, sequentialIds, type SagaEvent } from '@saga/saga';
 import { ORCHESTRATOR_MIGRATIONS } from '../orchestrator.migrations';
 import { PLACE_ORDER, placeOrderData, placeOrderSaga } from '../place-order.saga';
@@ -111,7 +111,7 @@ describe('PgSagaStore (real PostgreSQL)', () => {
     await db.query('ANALYZE saga_instances');
     const ids = Array.from({ length: 100 }, (_, i) => `b-${String(i).padStart(3, '0')}`);
     const plan = async (sql: string, params: unknown[]) =>
-      (await db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).rows.map((r) => r['QUERY PLAN']).join('\n');
+      (await explainAsDefault<{ 'QUERY PLAN': string }>(db, 'EXPLAIN', sql, params)).map((r) => r['QUERY PLAN']).join('\n');
 
     const update = await plan(SAVE_SQL, ['[]', JSON.stringify(ids.map((id) => ({ id, expected_version: 2 }))), ids, '[]']);
     assert.match(update, /Index Scan (using|on) saga_instances_pkey/, update);

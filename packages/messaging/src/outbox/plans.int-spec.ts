@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { PgDatabase } from '@saga/postgres';
+import { explainAsDefault, type PgDatabase } from '@saga/postgres';
 import { CLAIM_INBOX_SQL, CLAIM_OUTBOX_SQL, DELETE_SENT_OUTBOX_SQL, INSERT_OUTBOX_SQL, KNOWN_INBOX_SQL, PRUNE_INBOX_SQL } from '../messaging.sql';
 import { createTestDatabase } from '../testing/test-support';
 
@@ -50,7 +50,7 @@ describe('plans of the batched statements (DESIGN §4: no quadratic plans)', () 
   });
 
   async function plan(sql: string, params: unknown[]): Promise<PlanNode> {
-    const { rows } = await db.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+    const rows = await explainAsDefault<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(db, 'EXPLAIN (FORMAT JSON)', sql, params);
     return rows[0]['QUERY PLAN'][0].Plan;
   }
 
