@@ -193,7 +193,7 @@ async function main() {
     const atEnd = await snapshot({ ...probe, settle: false });
     const after = await snapshot(probe);
     // CPU and memory as of the end of the run; commits and metrics once their counters settled.
-    profile = diff(before, { ...after, ticks: atEnd.ticks, machineBusy: atEnd.machineBusy, rssMb: atEnd.rssMb, pssMb: atEnd.pssMb }, tally.statuses.get(201) ?? 0);
+    profile = diff(before, { ...after, processes: atEnd.processes }, tally.statuses.get(201) ?? 0);
     console.error(formatProfile(profile));
   }
 

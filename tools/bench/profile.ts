@@ -15,10 +15,11 @@ const HZ = 100;
 const PG_STATS_SETTLE_MS = 11_000;
 const SERVICES = ['gateway', 'order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
 
-export interface Snapshot {
-  at: number;
-  /** CPU ticks by process group: each service, kafka, postgres, embedded, and the whole machine. */
+/** CPU and memory of the processes (the bench reads the run's end here, before PostgreSQL's statistics settle). */
+export interface Processes {
+  /** CPU ticks by process group: each service, kafka, postgres, embedded, and the bench client. */
   ticks: Record<string, number>;
+  /** CPU ticks of the whole machine. */
   machineBusy: number;
   /** Resident memory (MB) of each node/kafka process group at the time of the snapshot. */
   rssMb: Record<string, number>;
@@ -27,6 +28,11 @@ export interface Snapshot {
    * mapping it. About 60 MB of a service's resident memory is the Node binary, shared by all seven.
    */
   pssMb: Record<string, number>;
+}
+
+export interface Snapshot {
+  at: number;
+  processes: Processes;
   commits: Record<string, number>;
   /** Rows inserted, updated and deleted, per database. */
   rowsWritten: Record<string, number>;
@@ -54,7 +60,7 @@ function pssMbOf(pid: string): number {
   }
 }
 
-function readProcesses(): Pick<Snapshot, 'ticks' | 'rssMb' | 'pssMb'> {
+function readProcesses(): Processes {
   const ticks: Record<string, number> = {};
   const rssMb: Record<string, number> = {};
   const pssMb: Record<string, number> = {};
@@ -79,7 +85,10 @@ function readProcesses(): Pick<Snapshot, 'ticks' | 'rssMb' | 'pssMb'> {
       pssMb[group] = (pssMb[group] ?? 0) + pssMbOf(d);
     }
   }
-  return { ticks, rssMb, pssMb };
+  // The bench client itself: what it costs the machine is not the system's.
+  const own = process.cpuUsage();
+  ticks.bench_client = ((own.user + own.system) / 1e6) * HZ;
+  return { ticks, machineBusy: machineBusyTicks(), rssMb, pssMb };
 }
 
 function machineBusyTicks(): number {
@@ -134,11 +143,7 @@ async function readMetrics(urls: readonly string[]): Promise<Map<string, number>
 export async function snapshot(o: { databaseUrl: string; metricsUrls: readonly string[]; settle: boolean }): Promise<Snapshot> {
   if (o.settle) await delay(PG_STATS_SETTLE_MS);
   const [stats, metrics] = await Promise.all([readDatabaseStats(o.databaseUrl), readMetrics(o.metricsUrls)]);
-  const { ticks, rssMb, pssMb } = readProcesses();
-  // The bench client itself: what it costs the machine is not the system's.
-  const own = process.cpuUsage();
-  ticks.bench_client = ((own.user + own.system) / 1e6) * HZ;
-  return { at: performance.now(), ticks, machineBusy: machineBusyTicks(), rssMb, pssMb, ...stats, metrics };
+  return { at: performance.now(), processes: readProcesses(), ...stats, metrics };
 }
 
 export interface Profile {
@@ -157,6 +162,7 @@ export interface Profile {
 }
 
 const round = (x: number, d = 2) => Number(x.toFixed(d));
+const wholeMb = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, round(v, 0)]));
 
 function sumWhere(m: Map<string, number>, prefix: string): number {
   let n = 0;
@@ -179,13 +185,14 @@ export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
   const per = (x: number) => (sagas > 0 ? x / sagas : 0);
   const cpu: Record<string, number> = {};
   let nodeTicks = 0;
-  for (const k of Object.keys(b.ticks).sort()) {
-    const t = b.ticks[k] - (a.ticks[k] ?? 0);
+  const [pa, pb] = [a.processes, b.processes];
+  for (const k of Object.keys(pb.ticks).sort()) {
+    const t = pb.ticks[k] - (pa.ticks[k] ?? 0);
     if (k !== 'kafka' && k !== 'postgres' && k !== 'bench_client') nodeTicks += t;
     cpu[k] = round(per((t * 1000) / HZ));
   }
   cpu.node_all = round(per((nodeTicks * 1000) / HZ));
-  cpu.machine = round(per(((b.machineBusy - a.machineBusy) * 1000) / HZ));
+  cpu.machine = round(per(((pb.machineBusy - pa.machineBusy) * 1000) / HZ));
   // What the system costs, without the client that drives it (the ceiling's driver is inside its orchestrator).
   cpu.machine_without_client = round(cpu.machine - (cpu.bench_client ?? 0));
   const perDatabase = (after: Record<string, number>, before: Record<string, number>): Record<string, number> => {
@@ -219,8 +226,8 @@ export function diff(a: Snapshot, b: Snapshot, sagas: number): Profile {
     messages_published_per_saga: round(per(delta('outbox_published_total{'))),
     messages_handled_per_saga: round(per(delta('messages_handled_total{'))),
     batch_mean: batchMean,
-    rss_mb: Object.fromEntries(Object.entries(b.rssMb).map(([k, v]) => [k, round(v, 0)])),
-    pss_mb: Object.fromEntries(Object.entries(b.pssMb).map(([k, v]) => [k, round(v, 0)])),
+    rss_mb: wholeMb(pb.rssMb),
+    pss_mb: wholeMb(pb.pssMb),
   };
 }
 
