@@ -182,6 +182,45 @@ describe('wallet service (real PostgreSQL)', () => {
     }
   });
 
+  it('runs a batch again when a reversal recorded one of its debits meanwhile, deciding the rest anew', async () => {
+    /** Sends `debits` while an uncommitted reversal tombstone of `tombstoneOf` exists; commits it once the batch waits for it. */
+    const racingTombstone = async (tombstoneOf: string, debits: { paymentId: string; customerId: string; amountCents: number }[]) => {
+      let answer: Promise<{ status: number; body: any }> | undefined;
+      await db.transaction(async (tx) => {
+        await tx.query(`INSERT INTO debits (payment_id, customer_id, amount_cents, currency, status) VALUES ($1, '', 0, '', 'VOIDED')`, [tombstoneOf]);
+        answer = call('POST', '/internal/debits/batch', { debits: debits.map((d) => ({ ...d, currency: 'USD' })) });
+        const deadline = Date.now() + 10_000;
+        for (;;) {
+          const { rows } = await db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            [],
+          );
+          if (rows[0].n > 0) break;
+          assert.ok(Date.now() < deadline, 'the batch never waited for the tombstone');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+      return (await answer!).body.results.map((r: any) => [r.paymentId, r.status, r.body.code ?? r.body.status]);
+    };
+    const c = await newCustomer(30);
+    // The batch read no tombstone and decided APPLIED; its write finds the row: it runs again and
+    // answers what the tombstone decided, taking nothing.
+    assert.deepEqual(await racingTombstone('pay-rt-0', [{ paymentId: 'pay-rt-0', customerId: c, amountCents: 2_000 }]), [['pay-rt-0', 409, 'CONFLICT']]);
+    assert.equal(await balance(c), 30);
+    // A debit after the raced one is decided again too: first it was refused (30 − 20 < 20), now paid.
+    assert.deepEqual(
+      await racingTombstone('pay-rt-1', [
+        { paymentId: 'pay-rt-1', customerId: c, amountCents: 2_000 },
+        { paymentId: 'pay-rt-2', customerId: c, amountCents: 2_000 },
+      ]),
+      [
+        ['pay-rt-1', 409, 'CONFLICT'],
+        ['pay-rt-2', 200, 'APPLIED'],
+      ],
+    );
+    assert.equal(await balance(c), 10);
+  });
+
   it('applies a batch of debits in one call, answering each as the single call would', async () => {
     const rich = await newCustomer(100);
     const poor = await newCustomer(5);

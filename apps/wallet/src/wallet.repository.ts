@@ -33,6 +33,16 @@ export interface DebitOutcome {
   walletCurrency: string | null;
 }
 
+/** A debits row as the batch reads it. */
+interface RecordedDebit {
+  paymentId: string;
+  status: DebitStatus;
+  failureCode: string | null;
+  customerId: string;
+  amountCents: number;
+  currency: string;
+}
+
 export interface DebitInput {
   paymentId: string;
   customerId: string;
@@ -43,46 +53,54 @@ export interface DebitInput {
 
 const TX_COLUMNS = `id, type, amount_cents AS "amountCents", currency, description, reference, created_at AS "createdAt"`;
 
-// The debit decides, records and applies in ONE statement (one round trip, atomic): the debits row is
-// claimed first (its primary key serialises concurrent calls with one payment id), the wallet row is
-// locked FOR UPDATE so the funds check sees the latest balance, and the balance update and ledger row
-// only happen when the claim says APPLIED. A repeat finds `existing` and changes nothing.
-const DEBIT_SQL = `
-WITH existing AS (
-  SELECT customer_id, amount_cents, currency, status, failure_code FROM debits WHERE payment_id = $1
+// A batch of debits takes three statements whatever its size (ADR 10, fifth addendum): the wallets
+// are locked first, in id order (so two batches cannot deadlock, and every debit of a customer waits
+// for the one before), then the debits already recorded are read (after the lock, so nothing
+// committed before it is missed), then the batch is decided in memory, debit by debit in order, and
+// written at once. The write only takes money for the debit rows it inserted; a row another
+// transaction inserted meanwhile (a reversal's tombstone) makes the batch a race to run again.
+const LOCK_WALLETS_SQL = `SELECT customer_id AS "customerId", balance_cents AS "balanceCents", currency
+  FROM wallets WHERE customer_id = ANY($1::text[]) ORDER BY customer_id FOR UPDATE`;
+
+// One index probe per payment id (the debits table only grows; see KNOWN_INBOX_SQL for why not ANY).
+const RECORDED_DEBITS_SQL = `SELECT d.payment_id AS "paymentId", d.status, d.failure_code AS "failureCode",
+         d.customer_id AS "customerId", d.amount_cents AS "amountCents", d.currency
+  FROM unnest($1::text[]) AS u(id)
+  CROSS JOIN LATERAL (SELECT * FROM debits WHERE payment_id = u.id LIMIT 1) AS d`;
+
+/** $1..$7: payment ids, customers, amounts, currencies, statuses, failure codes, descriptions (in batch order). */
+const WRITE_DEBITS_SQL = `
+WITH batch AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+    WITH ORDINALITY AS b(payment_id, customer_id, amount_cents, currency, status, failure_code, description, ord)
 ),
-wallet AS (
-  SELECT balance_cents, currency FROM wallets
-  WHERE customer_id = $2 AND NOT EXISTS (SELECT 1 FROM existing)
-  FOR UPDATE
-),
-claim AS (
+claimed AS (
   INSERT INTO debits (payment_id, customer_id, amount_cents, currency, status, failure_code)
-  SELECT $1, $2, $3, $4,
-         CASE WHEN w.currency = $4 AND w.balance_cents >= $3 THEN 'APPLIED' ELSE 'REJECTED' END,
-         CASE WHEN w.currency IS NULL THEN 'UNKNOWN_CUSTOMER'
-              WHEN w.currency <> $4 THEN 'VALIDATION_FAILED'
-              WHEN w.balance_cents < $3 THEN 'INSUFFICIENT_FUNDS' END
-  FROM (VALUES (1)) AS one (x) LEFT JOIN wallet w ON true
-  WHERE NOT EXISTS (SELECT 1 FROM existing)
+  SELECT payment_id, customer_id, amount_cents, currency, status, failure_code FROM batch ORDER BY ord
   ON CONFLICT (payment_id) DO NOTHING
-  RETURNING status, failure_code
+  RETURNING payment_id
 ),
 applied AS (
-  UPDATE wallets SET balance_cents = balance_cents - $3, updated_at = now()
-  FROM claim WHERE wallets.customer_id = $2 AND claim.status = 'APPLIED'
-  RETURNING wallets.balance_cents
+  SELECT b.* FROM batch b JOIN claimed c USING (payment_id) WHERE b.status = 'APPLIED'
+),
+taken AS (
+  UPDATE wallets w SET balance_cents = w.balance_cents - t.total, updated_at = now()
+  FROM (SELECT customer_id, sum(amount_cents) AS total FROM applied GROUP BY customer_id) t
+  WHERE w.customer_id = t.customer_id
 ),
 ledger AS (
   INSERT INTO wallet_transactions (customer_id, type, amount_cents, currency, description, reference)
-  SELECT $2, 'DEBIT', $3, $4, $5, $1 FROM applied
+  SELECT customer_id, 'DEBIT', amount_cents, currency, description, payment_id FROM applied ORDER BY ord
 )
-SELECT true AS fresh, c.status, c.failure_code AS "failureCode", $2::text AS "customerId",
-       $3::bigint AS "amountCents", $4::text AS currency, a.balance_cents AS "balanceCents",
-       w.currency AS "walletCurrency"
-FROM claim c LEFT JOIN applied a ON true LEFT JOIN wallet w ON true
-UNION ALL
-SELECT false, e.status, e.failure_code, e.customer_id, e.amount_cents, e.currency, NULL, NULL FROM existing e`;
+SELECT payment_id AS "paymentId" FROM claimed`;
+
+/** A debit of the batch was recorded by another transaction after the batch read the recorded ones. */
+export class DebitRaceError extends Error {
+  constructor(paymentIds: readonly string[]) {
+    super(`debits ${paymentIds.join(', ')} were recorded concurrently`);
+    this.name = 'DebitRaceError';
+  }
+}
 
 // Reverse-if-applied, one statement: a tombstone (VOIDED) is claimed when no debit exists yet, an
 // APPLIED debit becomes REVERSED and its money goes back with a REFUND row. `prior` tells what a
@@ -113,7 +131,7 @@ SELECT (SELECT count(*) FROM tomb)::int AS voided,
        (SELECT count(*) FROM refund)::int AS refunded,
        (SELECT status FROM debits WHERE payment_id = $1) AS prior`;
 
-/** SQL of the wallet service. Every call is a single statement: atomic without BEGIN/COMMIT round trips. */
+/** SQL of the wallet service. Every call but the debits' is a single statement: atomic without BEGIN/COMMIT round trips. */
 export class WalletRepository {
   async find(db: Queryable, customerId: string): Promise<WalletRow | undefined> {
     const res = await db.query<WalletRow>(
@@ -193,18 +211,60 @@ export class WalletRepository {
     return res.rows.filter((r) => r.id !== null);
   }
 
-  async debit(db: Queryable, d: DebitInput): Promise<DebitOutcome> {
-    const res = await db.query<DebitOutcome>(DEBIT_SQL, [d.paymentId, d.customerId, d.amountCents, d.currency, d.description]);
-    if (res.rows[0]) return res.rows[0];
-    // A concurrent call with the same payment id committed after our snapshot: read its outcome.
-    const again = await db.query<DebitOutcome>(
-      `SELECT false AS fresh, status, failure_code AS "failureCode", customer_id AS "customerId",
-              amount_cents AS "amountCents", currency, NULL AS "balanceCents", NULL AS "walletCurrency"
-       FROM debits WHERE payment_id = $1`,
-      [d.paymentId],
-    );
-    if (!again.rows[0]) throw new Error(`debit ${d.paymentId} vanished`);
-    return again.rows[0];
+  /**
+   * Debits in batch order, each idempotent by its payment id: a payment id already recorded (before
+   * or earlier in the batch) answers its recorded outcome (`fresh: false`); otherwise the debit is
+   * APPLIED if the wallet exists, has its currency and holds the amount after the debits before it,
+   * else REJECTED with the reason. Three statements for the whole batch. Throws
+   * {@link DebitRaceError} (roll back and run again) if a debit was recorded concurrently.
+   */
+  async debitMany(db: Queryable, batch: readonly DebitInput[]): Promise<DebitOutcome[]> {
+    if (batch.length === 0) return [];
+    const customers = [...new Set(batch.map((d) => d.customerId))].sort();
+    const wallets = new Map((await db.query<WalletRow>(LOCK_WALLETS_SQL, [customers])).rows.map((w) => [w.customerId, { ...w }]));
+    const paymentIds = [...new Set(batch.map((d) => d.paymentId))];
+    const recorded = new Map((await db.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])).rows.map((r) => [r.paymentId, r]));
+    const outcomes: DebitOutcome[] = [];
+    const fresh: (DebitInput & { status: DebitStatus; failureCode: string | null })[] = [];
+    for (const d of batch) {
+      const known = recorded.get(d.paymentId);
+      if (known) {
+        const { status, failureCode, customerId, amountCents, currency } = known;
+        outcomes.push({ fresh: false, status, failureCode, customerId, amountCents, currency, balanceCents: null, walletCurrency: null });
+        continue;
+      }
+      const w = wallets.get(d.customerId);
+      const failureCode = !w ? 'UNKNOWN_CUSTOMER' : w.currency !== d.currency ? 'VALIDATION_FAILED' : w.balanceCents < d.amountCents ? 'INSUFFICIENT_FUNDS' : null;
+      const status: DebitStatus = failureCode === null ? 'APPLIED' : 'REJECTED';
+      if (w && status === 'APPLIED') w.balanceCents -= d.amountCents;
+      outcomes.push({
+        fresh: true,
+        status,
+        failureCode,
+        customerId: d.customerId,
+        amountCents: d.amountCents,
+        currency: d.currency,
+        balanceCents: w && status === 'APPLIED' ? w.balanceCents : null,
+        walletCurrency: w?.currency ?? null,
+      });
+      recorded.set(d.paymentId, { paymentId: d.paymentId, status, failureCode, customerId: d.customerId, amountCents: d.amountCents, currency: d.currency });
+      fresh.push({ ...d, status, failureCode });
+    }
+    if (fresh.length === 0) return outcomes;
+    const { rows } = await db.query<{ paymentId: string }>(WRITE_DEBITS_SQL, [
+      fresh.map((f) => f.paymentId),
+      fresh.map((f) => f.customerId),
+      fresh.map((f) => f.amountCents),
+      fresh.map((f) => f.currency),
+      fresh.map((f) => f.status),
+      fresh.map((f) => f.failureCode),
+      fresh.map((f) => f.description),
+    ]);
+    if (rows.length !== fresh.length) {
+      const claimed = new Set(rows.map((r) => r.paymentId));
+      throw new DebitRaceError(fresh.filter((f) => !claimed.has(f.paymentId)).map((f) => f.paymentId));
+    }
+    return outcomes;
   }
 
   /** Reverse-if-applied; true when money went back now or earlier, false when nothing was ever taken. */

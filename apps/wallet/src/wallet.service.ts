@@ -3,7 +3,7 @@ import { decodeCursor, pageOf, type Page } from '@saga/nest-kit';
 import { GroupCommit, type Database } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { DebitRequest } from './wallet.dto';
-import { WalletRepository, type DebitInput, type DebitOutcome, type TransactionRow, type WalletRow } from './wallet.repository';
+import { DebitRaceError, WalletRepository, type DebitInput, type DebitOutcome, type TransactionRow, type WalletRow } from './wallet.repository';
 
 /** DESIGN §3 answers a refused withdrawal with 409 INSUFFICIENT_FUNDS (a saga's refused payment is a 402). */
 class WithdrawalRefused extends AppError {
@@ -12,19 +12,27 @@ class WithdrawalRefused extends AppError {
   }
 }
 
+/** Runs of a debit batch that keeps racing concurrent reversals before it fails (503 to the caller). */
+const DEBIT_ATTEMPTS = 3;
+
 const money = (cents: number, currency: string) => `${fromCents(cents).toFixed(2)} ${currency}`;
 
 /** Balances, deposits, withdrawals, and the payment service's idempotent debits and reversals. */
 export class WalletService {
   private readonly repo = new WalletRepository();
-  /** Concurrent debits share one transaction (group commit): one fsync for all of them. */
-  private readonly debits = new GroupCommit<DebitInput, DebitOutcome>((batch) =>
-    this.db.transaction(async (tx) => {
-      const out: DebitOutcome[] = [];
-      for (const d of batch) out.push(await this.repo.debit(tx, d));
-      return out;
-    }),
-  );
+  /**
+   * Concurrent debits share one transaction (group commit): one fsync and three statements for all
+   * of them. A batch that raced a concurrent reversal runs again: the reversal's row is then read.
+   */
+  private readonly debits = new GroupCommit<DebitInput, DebitOutcome>(async (batch) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => this.repo.debitMany(tx, batch));
+      } catch (err) {
+        if (!(err instanceof DebitRaceError) || attempt >= DEBIT_ATTEMPTS) throw err;
+      }
+    }
+  });
 
   constructor(
     private readonly db: Database,
