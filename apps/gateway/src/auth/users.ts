@@ -30,6 +30,20 @@ export const DEMO_LOGINS: readonly { username: string; password: string; role: R
   { username: 'operator', password: 'operator-pass', role: 'operator' },
 ];
 
+/**
+ * The demo logins' hashes, written once by `hashPassword` (their passwords are public anyway): six
+ * scrypt derivations at every gateway start were ~0.6 s of CPU before it could answer (ADR 10, fifth
+ * addendum). users.spec checks that each verifies its password.
+ */
+const DEMO_HASHES: Readonly<Record<string, string>> = {
+  CUS_0001: 'scrypt$7CrsHtpYuzCqAASE4QAv9Q$oujQhWkzj5e1cnh174o0T25aDFUdgclQC0r3PULDa-c',
+  CUS_0002: 'scrypt$PiGBuNGHmmNCn9H2gG9fWg$cDaV9FpMqa-jinTNJjQx-G2zEpzGSpiMdv6SinphRWc',
+  CUS_0003: 'scrypt$mzLFGNtgiApVOY0kgN8Kog$FmKbQpXwYAX20wAabucGg9WOULs9-PIxda2mJpHFrsQ',
+  CUS_0004: 'scrypt$VG_Kx1CnKZmG_iIGQnef9w$4P1oikyzsjSAPTi9jJh-74mzzdGwTVqeTgvNjjFH6LY',
+  CUS_0005: 'scrypt$rsyiukbVoV453Qw0eI5Y2w$WPAawB10_dYP6GNLGu20ulw74yVK-534Rrg-VKOOA8U',
+  operator: 'scrypt$g8Y4navXQMb8hMW_qK3IwA$b3vKrei9MEb80jnJzvAEAg_b02xJajPWr4c8_guyPTI',
+};
+
 const KEY_LENGTH = 32;
 const HASH_FORMAT = /^scrypt\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{43})$/;
 
@@ -88,8 +102,8 @@ export class UserDirectory {
       if (salt === undefined || key === undefined) throw new Error(`the password hash of ${a.username} is malformed`);
       this.users.set(a.username, { sub: a.username, role: a.role, salt: Buffer.from(salt, 'base64url'), key: Buffer.from(key, 'base64url') });
     }
-    const salt = randomBytes(16);
-    this.decoy = { sub: '', role: 'customer', salt, key: derive(randomBytes(16).toString('hex'), salt) };
+    // No password derives this key (it is random): an unknown user costs one derivation and never matches.
+    this.decoy = { sub: '', role: 'customer', salt: randomBytes(16), key: randomBytes(KEY_LENGTH) };
   }
 
   static of(accounts: readonly UserAccount[]): UserDirectory {
@@ -105,7 +119,7 @@ export class UserDirectory {
   }
 }
 
-/** The demo logins, hashed (at start-up: they never exist outside demo mode). */
+/** The demo logins with their hashes (they never exist outside demo mode). */
 export function demoAccounts(): UserAccount[] {
-  return DEMO_LOGINS.map((l) => ({ username: l.username, role: l.role, passwordHash: hashPassword(l.password) }));
+  return DEMO_LOGINS.map((l) => ({ username: l.username, role: l.role, passwordHash: DEMO_HASHES[l.username] }));
 }
