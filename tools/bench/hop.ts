@@ -13,10 +13,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { TOPICS } from '@saga/contracts';
 import { KafkaBroker, newEnvelope } from '@saga/messaging';
 import pino from 'pino';
-import { runningPid } from '../kafka/kafka.ts';
+import { ensureTopics, runningPid } from '../kafka/kafka.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,8 +39,10 @@ const brokerPid = runningPid();
 if (brokerPid === undefined) throw new Error('no Kafka of this checkout is running: npm run start:kafka, or node tools/kafka/kafka.ts start');
 const broker = new KafkaBroker({ brokers: args.brokers.split(','), clientId: 'bench-hop', logger: pino({ level: 'warn' }) });
 const producer = broker.producer();
-// A topic no service consumes while the stack is down; a fresh group reads only what this run sends.
-const topic = TOPICS.inventoryCommands;
+// A topic of its own (no service consumes it, so a running stack is not disturbed), partitioned like
+// the services' topics; a fresh group reads only what this run sends.
+const topic = 'bench.hop';
+await ensureTopics(args.brokers, 30_000, 1, [{ name: topic, partitions: 8 }]);
 let waiting = 0;
 let arrived: (() => void) | undefined;
 const sub = await broker.subscribe({

@@ -269,14 +269,13 @@ export async function waitForKafka(brokers: string, timeoutMs: number, failFast?
 }
 
 /**
- * Creates every topic of `allTopics()` that does not exist yet (existing ones are left as they are)
+ * Creates every topic of `wanted` (default `allTopics()`) that does not exist yet (existing ones are left as they are)
  * with `replicas` replicas each, and waits until each partition has a leader, so producers and
  * consumers can use them at once.
  */
-export async function ensureTopics(brokers: string, timeoutMs = 30_000, replicas = 1): Promise<void> {
+export async function ensureTopics(brokers: string, timeoutMs = 30_000, replicas = 1, wanted = allTopics()): Promise<void> {
   const admin = new Admin({ clientId: 'kafka-launcher-admin', bootstrapBrokers: parseBrokers(brokers) });
   try {
-    const wanted = allTopics();
     const existing = new Set(await admin.listTopics());
     const missing = wanted.filter((t) => !existing.has(t.name));
     const byPartitions = Map.groupBy(missing, (t) => t.partitions);
