@@ -11,11 +11,11 @@
  * The broker JIT-compiles for its first ~40 s under load (ADR 10, fifth addendum): run it twice on a
  * fresh broker and read the second. The last line is one JSON object.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KafkaBroker, newEnvelope } from '@saga/messaging';
 import pino from 'pino';
 import { ensureTopics, runningPid } from '../kafka/kafka.ts';
+import { cpuTicksOf, HZ } from './profile.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -27,13 +27,6 @@ const { values: args } = parseArgs({
 const batch = Number(args.batch);
 const rounds = Number(args.rounds);
 if (!Number.isInteger(batch) || batch < 1 || !Number.isInteger(rounds) || rounds < 1) throw new Error('--batch and --rounds take positive integers');
-
-/** CPU ticks (user + system) of a process, from /proc. */
-function ticksOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-const HZ = 100;
 
 const brokerPid = runningPid();
 if (brokerPid === undefined) throw new Error('no Kafka of this checkout is running: npm run start:kafka, or node tools/kafka/kafka.ts start');
@@ -69,12 +62,12 @@ async function round(): Promise<void> {
 
 for (let i = 0; i < Math.min(200, rounds); i++) await round(); // connections, metadata, the JIT of this process
 const cpu0 = process.cpuUsage();
-const broker0 = ticksOf(brokerPid);
+const broker0 = cpuTicksOf(brokerPid);
 const t0 = performance.now();
 for (let i = 0; i < rounds; i++) await round();
 const wallUs = (performance.now() - t0) * 1000;
 const cpu = process.cpuUsage(cpu0);
-const brokerUs = ((ticksOf(brokerPid) - broker0) * 1e6) / HZ;
+const brokerUs = ((cpuTicksOf(brokerPid) - broker0) * 1e6) / HZ;
 await sub.close();
 await broker.close();
 

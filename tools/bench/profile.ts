@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ; 100 on Linux). */
-const HZ = 100;
+export const HZ = 100;
 /** PostgreSQL backends flush their statistics at most every second and when idle after 10 s. */
 const PG_STATS_SETTLE_MS = 11_000;
 const SERVICES = ['gateway', 'order', 'inventory', 'payment', 'wallet', 'orchestrator'] as const;
@@ -60,6 +60,17 @@ function pssMbOf(pid: string): number {
   }
 }
 
+/** The fields of a /proc/<pid>/stat after `(comm)` (state first: utime is index 11, stime 12, rss 21). */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU ticks (user + system) a process has used so far. */
+export function cpuTicksOf(pid: number): number {
+  const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  return Number(f[11]) + Number(f[12]);
+}
+
 function readProcesses(): Processes {
   const ticks: Record<string, number> = {};
   const rssMb: Record<string, number> = {};
@@ -77,7 +88,7 @@ function readProcesses(): Processes {
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
     const group = groupOf(cmdline, comm);
     if (group === undefined) continue;
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const f = statFields(stat);
     ticks[group] = (ticks[group] ?? 0) + Number(f[11]) + Number(f[12]);
     // field 24 (index 21 here) is rss in pages
     if (group !== 'postgres') {

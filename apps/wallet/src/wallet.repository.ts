@@ -221,7 +221,8 @@ export class WalletRepository {
   async debitMany(db: Queryable, batch: readonly DebitInput[]): Promise<DebitOutcome[]> {
     if (batch.length === 0) return [];
     const customers = [...new Set(batch.map((d) => d.customerId))].sort();
-    const wallets = new Map((await db.query<WalletRow>(LOCK_WALLETS_SQL, [customers])).rows.map((w) => [w.customerId, { ...w }]));
+    // This query's own rows: their balances follow the batch's decisions below.
+    const wallets = new Map((await db.query<WalletRow>(LOCK_WALLETS_SQL, [customers])).rows.map((w) => [w.customerId, w]));
     const paymentIds = [...new Set(batch.map((d) => d.paymentId))];
     const recorded = new Map((await db.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])).rows.map((r) => [r.paymentId, r]));
     const outcomes: DebitOutcome[] = [];

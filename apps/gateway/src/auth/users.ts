@@ -19,30 +19,18 @@ export interface UserAccount {
 
 /**
  * The demo logins: CUS_0001..CUS_0005 with `<id lower-case>-pass`, and `operator` / `operator-pass`.
- * Loaded only with AUTH_MODE=demo; their passwords are in the README, so they guard nothing.
+ * Loaded only with AUTH_MODE=demo; their passwords are in the README, so they guard nothing. Their
+ * hashes were written once by `hashPassword`: six scrypt derivations at every gateway start were
+ * ~0.6 s of CPU before it could answer (ADR 10, fifth addendum); users.spec checks each one.
  */
-export const DEMO_LOGINS: readonly { username: string; password: string; role: Role }[] = [
-  ...['CUS_0001', 'CUS_0002', 'CUS_0003', 'CUS_0004', 'CUS_0005'].map((id) => ({
-    username: id,
-    password: `${id.toLowerCase()}-pass`,
-    role: 'customer' as const,
-  })),
-  { username: 'operator', password: 'operator-pass', role: 'operator' },
+export const DEMO_LOGINS: readonly { username: string; password: string; role: Role; passwordHash: string }[] = [
+  { username: 'CUS_0001', password: 'cus_0001-pass', role: 'customer', passwordHash: 'scrypt$7CrsHtpYuzCqAASE4QAv9Q$oujQhWkzj5e1cnh174o0T25aDFUdgclQC0r3PULDa-c' },
+  { username: 'CUS_0002', password: 'cus_0002-pass', role: 'customer', passwordHash: 'scrypt$PiGBuNGHmmNCn9H2gG9fWg$cDaV9FpMqa-jinTNJjQx-G2zEpzGSpiMdv6SinphRWc' },
+  { username: 'CUS_0003', password: 'cus_0003-pass', role: 'customer', passwordHash: 'scrypt$mzLFGNtgiApVOY0kgN8Kog$FmKbQpXwYAX20wAabucGg9WOULs9-PIxda2mJpHFrsQ' },
+  { username: 'CUS_0004', password: 'cus_0004-pass', role: 'customer', passwordHash: 'scrypt$VG_Kx1CnKZmG_iIGQnef9w$4P1oikyzsjSAPTi9jJh-74mzzdGwTVqeTgvNjjFH6LY' },
+  { username: 'CUS_0005', password: 'cus_0005-pass', role: 'customer', passwordHash: 'scrypt$rsyiukbVoV453Qw0eI5Y2w$WPAawB10_dYP6GNLGu20ulw74yVK-534Rrg-VKOOA8U' },
+  { username: 'operator', password: 'operator-pass', role: 'operator', passwordHash: 'scrypt$g8Y4navXQMb8hMW_qK3IwA$b3vKrei9MEb80jnJzvAEAg_b02xJajPWr4c8_guyPTI' },
 ];
-
-/**
- * The demo logins' hashes, written once by `hashPassword` (their passwords are public anyway): six
- * scrypt derivations at every gateway start were ~0.6 s of CPU before it could answer (ADR 10, fifth
- * addendum). users.spec checks that each verifies its password.
- */
-const DEMO_HASHES: Readonly<Record<string, string>> = {
-  CUS_0001: 'scrypt$7CrsHtpYuzCqAASE4QAv9Q$oujQhWkzj5e1cnh174o0T25aDFUdgclQC0r3PULDa-c',
-  CUS_0002: 'scrypt$PiGBuNGHmmNCn9H2gG9fWg$cDaV9FpMqa-jinTNJjQx-G2zEpzGSpiMdv6SinphRWc',
-  CUS_0003: 'scrypt$mzLFGNtgiApVOY0kgN8Kog$FmKbQpXwYAX20wAabucGg9WOULs9-PIxda2mJpHFrsQ',
-  CUS_0004: 'scrypt$VG_Kx1CnKZmG_iIGQnef9w$4P1oikyzsjSAPTi9jJh-74mzzdGwTVqeTgvNjjFH6LY',
-  CUS_0005: 'scrypt$rsyiukbVoV453Qw0eI5Y2w$WPAawB10_dYP6GNLGu20ulw74yVK-534Rrg-VKOOA8U',
-  operator: 'scrypt$g8Y4navXQMb8hMW_qK3IwA$b3vKrei9MEb80jnJzvAEAg_b02xJajPWr4c8_guyPTI',
-};
 
 const KEY_LENGTH = 32;
 const HASH_FORMAT = /^scrypt\$([A-Za-z0-9_-]{16,})\$([A-Za-z0-9_-]{43})$/;
@@ -121,5 +109,5 @@ export class UserDirectory {
 
 /** The demo logins with their hashes (they never exist outside demo mode). */
 export function demoAccounts(): UserAccount[] {
-  return DEMO_LOGINS.map((l) => ({ username: l.username, role: l.role, passwordHash: DEMO_HASHES[l.username] }));
+  return DEMO_LOGINS.map(({ username, role, passwordHash }) => ({ username, role, passwordHash }));
 }
