@@ -1,6 +1,6 @@
 import { parsePayload, type PayloadOf } from '@saga/contracts';
 import { reply, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
-import type { Queryable } from '@saga/postgres';
+import type { Transaction } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { planStockBatch, type StockCommand } from './stock.planner';
 import { StockRepository } from './stock.repository';
@@ -16,7 +16,7 @@ export class StockCommandsHandler {
 
   constructor(private readonly logger: Logger) {}
 
-  handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+  handle = async (tx: Transaction, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const work: { message: IncomingMessage; command: StockCommand }[] = [];
     for (const message of messages) {
       const command = toCommand(message);
@@ -32,8 +32,8 @@ export class StockCommandsHandler {
     const stock = await this.repo.lockStock(tx, [...productIds].sort());
 
     const plan = planStockBatch(work.map((w) => w.command), reservations, stock);
-    await this.repo.saveReservations(tx, plan.reservations);
-    await this.repo.applyDeltas(tx, plan.deltas);
+    this.repo.saveReservations(tx, plan.reservations);
+    this.repo.applyDeltas(tx, plan.deltas);
 
     const out: OutgoingMessage[] = [];
     plan.outcomes.forEach((outcome, i) => {

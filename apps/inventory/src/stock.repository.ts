@@ -1,19 +1,20 @@
-import type { Queryable } from '@saga/postgres';
+import type { Queryable, Transaction } from '@saga/postgres';
 import type { Reservation, StockLevel } from './stock.planner';
 
 /**
- * Batched SQL of the stock commands: a fixed number of statements per batch, whatever its size.
- * Locks are always taken in the same order (orders, then products by id) so batches of different
- * partitions wait for each other instead of deadlocking.
+ * Batched SQL of the stock commands: a fixed number of statements per batch, whatever its size, and
+ * fewer round trips: the writes, and the lock before a read, are queued (`Transaction.queue`), so
+ * they travel with the statement after them. Locks are always taken in the same order (orders,
+ * then products by id) so batches of different partitions wait for each other instead of deadlocking.
  */
 export class StockRepository {
   /**
    * Serialises work on these orders across transactions (an order's reservation row may not exist
    * yet, so a row lock is not enough), then reads their reservations in a fresh statement.
    */
-  async lockReservations(tx: Queryable, orderIds: readonly string[]): Promise<Map<string, Reservation>> {
+  async lockReservations(tx: Transaction, orderIds: readonly string[]): Promise<Map<string, Reservation>> {
     const ids = [...new Set(orderIds)].sort();
-    await tx.query(
+    tx.queue(
       `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(id, 7302) AS h FROM unnest($1::text[]) AS id) k ORDER BY h`,
       [ids],
     );
@@ -34,9 +35,9 @@ export class StockRepository {
     return new Map(res.rows.map((r) => [r.id, r]));
   }
 
-  async saveReservations(tx: Queryable, rows: readonly Reservation[]): Promise<void> {
+  saveReservations(tx: Transaction, rows: readonly Reservation[]): void {
     if (rows.length === 0) return;
-    await tx.query(
+    tx.queue(
       `INSERT INTO reservations (order_id, status, items, failure_code, failure_reason)
        SELECT o, s, i::jsonb, c, r FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(o, s, i, c, r)
        ON CONFLICT (order_id) DO UPDATE SET status = excluded.status, items = excluded.items,
@@ -51,9 +52,9 @@ export class StockRepository {
     );
   }
 
-  async applyDeltas(tx: Queryable, deltas: readonly StockLevel[]): Promise<void> {
+  applyDeltas(tx: Transaction, deltas: readonly StockLevel[]): void {
     if (deltas.length === 0) return;
-    await tx.query(
+    tx.queue(
       `UPDATE products p SET available = p.available + d.a, reserved = p.reserved + d.r, sold = p.sold + d.s, updated_at = now()
        FROM unnest($1::text[], $2::int[], $3::int[], $4::int[]) AS d(id, a, r, s) WHERE p.id = d.id`,
       [deltas.map((d) => d.id), deltas.map((d) => d.available), deltas.map((d) => d.reserved), deltas.map((d) => d.sold)],

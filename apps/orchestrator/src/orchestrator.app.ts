@@ -2,7 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { uuidv7 } from '@saga/contracts';
 import { MESSAGING_MIGRATIONS, type MessageBroker } from '@saga/messaging';
 import { startMessagingService, type Readiness } from '@saga/nest-kit';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { Logger } from 'pino';
 import { deadLetters } from './dead-letters/dead-letters.wiring';
@@ -50,7 +50,7 @@ export async function startOrchestrator({ env, logger, db, broker }: Orchestrato
     backoffMs: env.RETRY_BACKOFF_MS,
     compensationMaxAttempts: env.COMPENSATION_MAX_ATTEMPTS,
   };
-  const engine = new SagaEngine<Queryable>({
+  const engine = new SagaEngine<Transaction>({
     store: new PgSagaStore(),
     // every configured place-order version (new sagas start on the highest, each saga runs on its
     // own), and the return saga

@@ -1,6 +1,6 @@
 import { enqueueOutbox } from '@saga/messaging';
 import { PeriodicRound } from '@saga/nest-kit';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import type { SagaEngine } from '@saga/saga';
 import { serviceLabel } from '@saga/telemetry';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import { recordSagaOutcomes } from './saga.metrics';
 
 export interface ParkedEventsReplayerOptions {
   db: Database;
-  engine: SagaEngine<Queryable>;
+  engine: SagaEngine<Transaction>;
   parked: ParkedEventsRepository;
   relay: { wake(): void };
   logger: Logger;

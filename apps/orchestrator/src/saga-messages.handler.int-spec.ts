@@ -17,7 +17,7 @@ import {
 } from '@saga/messaging';
 import { brokerList, createLogger } from '@saga/nest-kit';
 import { eventually } from '@saga/testing';
-import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Transaction } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import { v7 } from 'uuid';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
@@ -49,7 +49,7 @@ before(async () => {
   await admin.createTopics({ topics: [dlqTopic(EVENTS), dlqTopic(REPLIES)], partitions: 1, replicas: 1 });
   db = new PgDatabase({ connectionString: await ensureDatabase(SERVER, DB_NAME), max: 10 });
   await migrate(db, [...MESSAGING_MIGRATIONS, ...ORCHESTRATOR_MIGRATIONS]);
-  const engine = new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
+  const engine = new SagaEngine<Transaction>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
   const handler = new SagaMessagesHandler(engine, logger, { orderEvents: EVENTS, replies: REPLIES });
   broker = new KafkaBroker({ brokers: BROKERS, clientId: `it-orch-${SUFFIX}`, logger });
   const relay = new OutboxRelay({ db, producer: broker.producer(), logger }); // never started

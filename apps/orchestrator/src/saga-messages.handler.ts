@@ -1,6 +1,6 @@
 import { isMessageType, parsePayload, TOPICS, type Envelope } from '@saga/contracts';
 import type { IncomingMessage, OutgoingMessage } from '@saga/messaging';
-import type { Queryable } from '@saga/postgres';
+import type { Transaction } from '@saga/postgres';
 import type { SagaEngine, SagaEvent, SagaEventOutcome } from '@saga/saga';
 import { serviceLabel } from '@saga/telemetry';
 import type { Logger } from 'pino';
@@ -29,7 +29,7 @@ export class SagaMessagesHandler {
   private readonly parked = new ParkedEventsRepository();
 
   constructor(
-    private readonly engine: SagaEngine<Queryable>,
+    private readonly engine: SagaEngine<Transaction>,
     private readonly logger: Logger,
     // tests run on private topics
     private readonly source: { orderEvents: string; replies: string } = {
@@ -45,7 +45,7 @@ export class SagaMessagesHandler {
   readonly accepts = (m: IncomingMessage): boolean =>
     m.topic !== this.source.orderEvents || STARTING_EVENTS.has(m.envelope.type);
 
-  readonly handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+  readonly handle = async (tx: Transaction, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const events: SagaEvent[] = [];
     const causes: Envelope[] = [];
     for (const m of messages) {

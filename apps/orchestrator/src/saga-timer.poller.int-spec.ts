@@ -6,7 +6,7 @@ import { AppError, ENVELOPE_HEADERS } from '@saga/contracts';
 import { enqueueOutbox, MESSAGING_MIGRATIONS } from '@saga/messaging';
 import { createLogger, startHttpApp } from '@saga/nest-kit';
 import { eventually } from '@saga/testing';
-import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Transaction } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK, type Clock, type SagaEvent } from '@saga/saga';
 import { v7 } from 'uuid';
 import { ORCHESTRATOR_MIGRATIONS } from './orchestrator.migrations';
@@ -31,9 +31,9 @@ let wakes = 0;
 // The relay is Kafka's side; these tests read the real outbox table instead and count wake-ups.
 const relay = { wake: () => void wakes++ };
 
-function engineWith(timings: Partial<PlaceOrderTimings>, clock: Clock): SagaEngine<Queryable> {
+function engineWith(timings: Partial<PlaceOrderTimings>, clock: Clock): SagaEngine<Transaction> {
   const t = { stepTimeoutMs: 1_000, paymentTimeoutMs: 2_000, maxAttempts: 2, backoffMs: 0, compensationMaxAttempts: 1, ...timings };
-  return new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga(t)], clock, ids: { newId: v7 } });
+  return new SagaEngine<Transaction>({ store: new PgSagaStore(), definitions: [placeOrderSaga(t)], clock, ids: { newId: v7 } });
 }
 
 const startOf = (orderId: string): SagaEvent => ({
@@ -50,7 +50,7 @@ const startOf = (orderId: string): SagaEvent => ({
 });
 
 /** Starts sagas the way the consumer does: instances and their first commands in one transaction. */
-async function startSagas(engine: SagaEngine<Queryable>, ids: string[]): Promise<void> {
+async function startSagas(engine: SagaEngine<Transaction>, ids: string[]): Promise<void> {
   await db.transaction(async (tx) => enqueueOutbox(tx, commandMessages(await engine.apply(tx, ids.map(startOf)), [])));
 }
 

@@ -1,6 +1,6 @@
 import { enqueueOutbox } from '@saga/messaging';
 import { PeriodicRound } from '@saga/nest-kit';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import type { SagaEngine } from '@saga/saga';
 import type { Logger } from 'pino';
 import { serviceLabel } from '@saga/telemetry';
@@ -9,7 +9,7 @@ import { recordSagaOutcomes } from './saga.metrics';
 
 export interface SagaTimerPollerOptions {
   db: Database;
-  engine: SagaEngine<Queryable>;
+  engine: SagaEngine<Transaction>;
   /** Told to publish right after a round that enqueued commands. */
   relay: { wake(): void };
   logger: Logger;

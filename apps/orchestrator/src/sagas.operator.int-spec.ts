@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { ENVELOPE_HEADERS, TOPICS } from '@saga/contracts';
 import { enqueueOutbox, MESSAGING_MIGRATIONS } from '@saga/messaging';
 import { createLogger, startHttpApp } from '@saga/nest-kit';
-import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Transaction } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { v7 } from 'uuid';
@@ -28,7 +28,7 @@ const logger = createLogger('orchestrator-test', 'silent');
 let db: PgDatabase;
 let app: NestFastifyApplication;
 let base: string;
-const engine = new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
+const engine = new SagaEngine<Transaction>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
 
 async function http(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${base}${path}`, {

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '@saga/contracts';
 import { enqueueOutbox } from '@saga/messaging';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import type { SagaEngine, SagaEvent, SagaInstance } from '@saga/saga';
 import { decodeCursor, pageOf } from '@saga/nest-kit';
 import type { ParkedEventsRepository } from './postgres/parked-events.repository';
@@ -12,7 +12,7 @@ import { historyView, sagaView, stepTimeline, type SagaView } from './saga.view'
 export class SagasService {
   constructor(
     private readonly db: Database,
-    private readonly engine: SagaEngine<Queryable>,
+    private readonly engine: SagaEngine<Transaction>,
     private readonly relay: { wake(): void },
     private readonly queries: SagaQueryRepository,
     private readonly parked: ParkedEventsRepository,

@@ -1,6 +1,6 @@
 import { ErrorCode, parsePayload, TOPICS } from '@saga/contracts';
 import { reply, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
-import type { Queryable } from '@saga/postgres';
+import type { Transaction } from '@saga/postgres';
 import type { Logger } from 'pino';
 import { upsertCatalog } from './catalog';
 import { ANNOUNCED_STATUSES, type OrderStatus } from './order-status';
@@ -35,7 +35,7 @@ export class OrderCommandsHandler {
   readonly accepts = (m: IncomingMessage): boolean =>
     m.topic === TOPICS.paymentEvents ? m.envelope.type === 'PaymentCompleted' : m.topic !== TOPICS.inventoryEvents || m.envelope.type === 'ProductCataloged';
 
-  handle = async (tx: Queryable, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
+  handle = async (tx: Transaction, messages: readonly IncomingMessage[]): Promise<readonly OutgoingMessage[]> => {
     const products = messages.filter((m) => m.envelope.type === 'ProductCataloged').map((m) => parsePayload('ProductCataloged', m.envelope.payload));
     await upsertCatalog(tx, products.map((p) => ({ id: p.productId, name: p.name, priceCents: p.priceCents })));
     const work = messages.map((m) => ({ envelope: m.envelope, orderId: orderIdOf(m) }));
@@ -118,7 +118,7 @@ export class OrderCommandsHandler {
         }
       }
     }
-    await this.repo.applyChanges(tx, changes);
+    this.repo.applyChanges(tx, changes);
     return out;
   };
 }

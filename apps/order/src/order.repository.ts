@@ -1,5 +1,5 @@
 import { keysetOrder } from '@saga/nest-kit';
-import type { Queryable } from '@saga/postgres';
+import type { Queryable, Transaction } from '@saga/postgres';
 import { keyScope, type IdempotencyKeyClaim, type KeyedOperation } from './idempotency-key';
 import type { OrderStatus } from './order-status';
 
@@ -77,12 +77,12 @@ export class OrderRepository {
   /**
    * Inserts orders with their items and first history rows in one statement, whatever their number.
    * An order whose saga starts with it (`sagaStarted`) is PAYMENT_PENDING at once: its history
-   * records INITIATED then PAYMENT_PENDING.
+   * records INITIATED then PAYMENT_PENDING. Queued: it travels with the outbox insert after it.
    */
-  async insertMany(tx: Queryable, orders: readonly NewOrder[]): Promise<void> {
+  insertMany(tx: Transaction, orders: readonly NewOrder[]): void {
     const items = orders.flatMap((o) => o.items.map((i, n) => ({ orderId: o.id, lineNo: n + 1, ...i })));
     const history = orders.flatMap((o) => (o.sagaStarted ? [[o.id, 'INITIATED'], [o.id, 'PAYMENT_PENDING']] : [[o.id, 'INITIATED']]));
-    await tx.query(
+    tx.queue(
       `WITH o AS (
          INSERT INTO orders (id, customer_id, status, amount_cents, currency, expires_at, saga_started_at)
          SELECT id, c, CASE WHEN s THEN 'PAYMENT_PENDING' ELSE 'INITIATED' END, a, cur, e, CASE WHEN s THEN now() END
@@ -223,7 +223,8 @@ export class OrderRepository {
    * Writes a batch's status changes with three statements whatever its size: each order's final
    * state, every history row in order, and one notification per order (its final status).
    */
-  async applyChanges(tx: Queryable, changes: readonly StatusChange[]): Promise<void> {
+  /** Queued (`Transaction.queue`): the three statements travel with the outbox insert after them. */
+  applyChanges(tx: Transaction, changes: readonly StatusChange[]): void {
     if (changes.length === 0) return;
     const last = new Map<string, StatusChange>();
     const info = new Map<string, { statusInfo: string | null; failureCode: string | null }>();
@@ -236,19 +237,19 @@ export class OrderRepository {
       });
     }
     const ids = [...last.keys()];
-    await tx.query(
+    tx.queue(
       `UPDATE orders o SET status = d.s, status_info = COALESCE(d.i, o.status_info),
          failure_code = COALESCE(d.c, o.failure_code), updated_at = now()
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(id, s, i, c)
        WHERE o.id = d.id AND o.id = ANY($1::text[])`,
       [ids, ids.map((id) => last.get(id)!.status), ids.map((id) => info.get(id)!.statusInfo), ids.map((id) => info.get(id)!.failureCode)],
     );
-    await tx.query(
+    tx.queue(
       `INSERT INTO order_status_history (order_id, status, status_info)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[])`,
       [changes.map((c) => c.orderId), changes.map((c) => c.status), changes.map((c) => c.statusInfo ?? null)],
     );
-    await tx.query(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [
+    tx.queue(`SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`, [
       ORDER_STATUS_CHANNEL,
       ids.map((id) => `${last.get(id)!.status}:${id}`),
     ]);

@@ -317,7 +317,7 @@ export class OrderService {
       const wins = (b: PendingInsert) => b.key === undefined || (claimed.has(keyScope(b.key)) && first.get(keyScope(b.key)) === b.key);
       const written = batch.filter(wins);
       if (written.length > 0) {
-        await this.repo.insertMany(tx, written.map((b) => b.order));
+        this.repo.insertMany(tx, written.map((b) => b.order));
         await enqueue(written.flatMap((b) => b.events));
       }
       const repeats = batch.filter((b) => !wins(b)).map((b) => b.key!);

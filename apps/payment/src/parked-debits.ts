@@ -99,7 +99,7 @@ export class ParkedDebits {
       const row = (await this.repo.lockByOrders(tx, [orderId])).get(orderId);
       if (row?.id !== paymentId || row.status !== 'PENDING') return false;
       const step = applyPaymentCommand(undefined, cmd, result);
-      await saveSteps(tx, this.repo, [step], this.o.reversalDelayMs);
+      saveSteps(tx, this.repo, [step], this.o.reversalDelayMs);
       await enqueue(outcomeMessages(parked.command, step, this.topics));
       return true;
     });

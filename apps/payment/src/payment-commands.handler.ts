@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { withTraceparent } from '@saga/telemetry';
 import { parsePayload, type Envelope } from '@saga/contracts';
 import { newEnvelope, reply, toTopic, type IncomingMessage, type OutgoingMessage } from '@saga/messaging';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import type { Logger } from 'pino';
 import type { ParkedDebits } from './parked-debits';
 import { applyPaymentCommand, parkedPayment, walletCallFor, type LedgerEntry, type PaymentCommand, type PaymentRow, type PaymentStep, type WalletResult } from './payment.planner';
@@ -33,7 +33,7 @@ export function outcomeMessages(command: Envelope, step: PaymentStep, topics: Pa
 }
 
 /** Writes what a batch of steps changed: payments, ledger rows, owed reversals settled or added. */
-export async function saveSteps(tx: Queryable, repo: PaymentRepository, steps: readonly PaymentStep[], reversalDelayMs: number): Promise<void> {
+export function saveSteps(tx: Transaction, repo: PaymentRepository, steps: readonly PaymentStep[], reversalDelayMs: number): void {
   const changed = new Map<string, PaymentRow>();
   const ledger: LedgerEntry[] = [];
   const owed: { paymentId: string; orderId: string; reason: 'UNKNOWN_DEBIT' | 'REFUND' }[] = [];
@@ -44,10 +44,10 @@ export async function saveSteps(tx: Queryable, repo: PaymentRepository, steps: r
     if (step.pending && 'add' in step.pending) owed.push({ paymentId: step.row!.id, orderId: step.row!.orderId, reason: step.pending.add });
     if (step.pending && 'remove' in step.pending) settled.push(step.row!.id);
   }
-  await repo.savePayments(tx, [...changed.values()]);
-  await repo.addLedger(tx, ledger);
-  await repo.addPendingReversals(tx, owed, reversalDelayMs);
-  await repo.removePendingReversals(tx, settled);
+  repo.savePayments(tx, [...changed.values()]);
+  repo.addLedger(tx, ledger);
+  repo.addPendingReversals(tx, owed, reversalDelayMs);
+  repo.removePendingReversals(tx, settled);
 }
 
 /**
@@ -120,7 +120,7 @@ export class PaymentCommandsHandler {
     return prepared;
   };
 
-  handle = async (tx: Queryable, messages: readonly IncomingMessage[], prepared: PreparedPayments): Promise<readonly OutgoingMessage[]> => {
+  handle = async (tx: Transaction, messages: readonly IncomingMessage[], prepared: PreparedPayments): Promise<readonly OutgoingMessage[]> => {
     const work = commandsOf(messages, this.logger);
     if (work.length === 0) return [];
     const rows = await this.repo.lockByOrders(tx, work.map((w) => w.command.orderId));
@@ -141,8 +141,8 @@ export class PaymentCommandsHandler {
       out.push(...outcomeMessages(message.envelope, step, this.topics));
       if (step.reply?.type === 'PaymentFailed' && step.event) this.logger.info({ ...step.reply.payload }, 'payment failed');
     }
-    await saveSteps(tx, this.repo, steps, this.o.reversalDelayMs);
-    await this.repo.parkPayments(tx, parked, this.parkedDebits.leaseMs);
+    saveSteps(tx, this.repo, steps, this.o.reversalDelayMs);
+    this.repo.parkPayments(tx, parked, this.parkedDebits.leaseMs);
     // The worker finishes each once its debit answers; it waits for this transaction (order lock).
     for (const p of parked) this.parkedDebits.adopt({ paymentId: p.row.id, orderId: p.row.orderId, command: p.command, parkedAt: new Date() }, p.answer);
     return out;

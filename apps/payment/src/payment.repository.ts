@@ -1,6 +1,6 @@
 import type { Envelope } from '@saga/contracts';
 import { keysetOrder } from '@saga/nest-kit';
-import type { Queryable } from '@saga/postgres';
+import type { Queryable, Transaction } from '@saga/postgres';
 import type { LedgerEntry, PaymentRow } from './payment.planner';
 
 export interface LedgerRow {
@@ -34,7 +34,10 @@ const PAYMENT_COLUMNS = `p.id, p.order_id AS "orderId", p.customer_id AS "custom
   p.currency, p.status, p.failure_code AS "failureCode", p.failure_reason AS "failureReason", p.attempts, p.tombstone,
   (r.payment_id IS NOT NULL) AS "pendingReversal"`;
 
-/** SQL of the payment service; the consumer's writes are one statement per kind per batch. */
+/**
+ * SQL of the payment service; the consumer's writes are one statement per kind per batch, queued
+ * (`Transaction.queue`): they travel with the outbox insert after them.
+ */
 export class PaymentRepository {
   /** Plain read (no locks) for `prepare`, outside the transaction. */
   async byOrders(db: Queryable, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
@@ -46,18 +49,18 @@ export class PaymentRepository {
     return new Map(res.rows.map((r) => [r.orderId, r]));
   }
 
-  /** Serialises work on these orders across transactions, then reads their payments afresh. */
-  async lockByOrders(tx: Queryable, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
-    await tx.query(
+  /** Serialises work on these orders across transactions, then reads their payments afresh (one round trip). */
+  async lockByOrders(tx: Transaction, orderIds: readonly string[]): Promise<Map<string, PaymentRow>> {
+    tx.queue(
       `SELECT pg_advisory_xact_lock(h) FROM (SELECT DISTINCT hashtextextended(id, 7303) AS h FROM unnest($1::text[]) AS id) k ORDER BY h`,
       [[...new Set(orderIds)]],
     );
     return this.byOrders(tx, orderIds);
   }
 
-  async savePayments(tx: Queryable, rows: readonly PaymentRow[]): Promise<void> {
+  savePayments(tx: Transaction, rows: readonly PaymentRow[]): void {
     if (rows.length === 0) return;
-    await tx.query(
+    tx.queue(
       `INSERT INTO payments (id, order_id, customer_id, amount_cents, currency, status, failure_code, failure_reason, attempts, tombstone)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[], $10::boolean[])
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, failure_code = excluded.failure_code,
@@ -78,9 +81,9 @@ export class PaymentRepository {
   }
 
   /** Records parked payments (PENDING, with the command they answer); a worker may retry them after `dueInMs`. */
-  async parkPayments(tx: Queryable, parked: readonly { row: PaymentRow; command: Envelope }[], dueInMs: number): Promise<void> {
+  parkPayments(tx: Transaction, parked: readonly { row: PaymentRow; command: Envelope }[], dueInMs: number): void {
     if (parked.length === 0) return;
-    await tx.query(
+    tx.queue(
       `INSERT INTO payments (id, order_id, customer_id, amount_cents, currency, status, command, due_at)
        SELECT i, o, c, a, cur, 'PENDING', cmd, now() + make_interval(secs => $7::double precision / 1000)
        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::jsonb[]) AS t(i, o, c, a, cur, cmd)`,
@@ -118,9 +121,9 @@ export class PaymentRepository {
     );
   }
 
-  async addLedger(tx: Queryable, entries: readonly LedgerEntry[]): Promise<void> {
+  addLedger(tx: Transaction, entries: readonly LedgerEntry[]): void {
     if (entries.length === 0) return;
-    await tx.query(
+    tx.queue(
       `INSERT INTO payment_transactions (payment_id, order_id, type, status, amount_cents, currency, description)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[])`,
       [
@@ -136,13 +139,13 @@ export class PaymentRepository {
   }
 
   /** Owes wallet reversals; the first try is due after `delayMs` (the wallet was just unavailable). */
-  async addPendingReversals(
-    tx: Queryable,
+  addPendingReversals(
+    tx: Transaction,
     rows: readonly { paymentId: string; orderId: string; reason: 'UNKNOWN_DEBIT' | 'REFUND' }[],
     delayMs: number,
-  ): Promise<void> {
+  ): void {
     if (rows.length === 0) return;
-    await tx.query(
+    tx.queue(
       `INSERT INTO pending_reversals (payment_id, order_id, reason, due_at)
        SELECT p, o, r, now() + make_interval(secs => $4::double precision / 1000)
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(p, o, r)
@@ -151,9 +154,9 @@ export class PaymentRepository {
     );
   }
 
-  async removePendingReversals(tx: Queryable, paymentIds: readonly string[]): Promise<void> {
+  removePendingReversals(tx: Transaction, paymentIds: readonly string[]): void {
     if (paymentIds.length === 0) return;
-    await tx.query(`DELETE FROM pending_reversals WHERE payment_id = ANY($1::text[])`, [paymentIds]);
+    tx.queue(`DELETE FROM pending_reversals WHERE payment_id = ANY($1::text[])`, [paymentIds]);
   }
 
   /** Claims due reversals with a lease (safe with several instances). */

@@ -1,5 +1,5 @@
 import { keysetOrder } from '@saga/nest-kit';
-import type { Queryable } from '@saga/postgres';
+import type { Queryable, Transaction } from '@saga/postgres';
 
 export interface WalletRow {
   customerId: string;
@@ -215,16 +215,18 @@ export class WalletRepository {
    * Debits in batch order, each idempotent by its payment id: a payment id already recorded (before
    * or earlier in the batch) answers its recorded outcome (`fresh: false`); otherwise the debit is
    * APPLIED if the wallet exists, has its currency and holds the amount after the debits before it,
-   * else REJECTED with the reason. Three statements for the whole batch. Throws
+   * else REJECTED with the reason. Three statements for the whole batch, in two round trips (the
+   * recorded debits are read in the same write as the lock, and run after it). Throws
    * {@link DebitRaceError} (roll back and run again) if a debit was recorded concurrently.
    */
-  async debitMany(db: Queryable, batch: readonly DebitInput[]): Promise<DebitOutcome[]> {
+  async debitMany(tx: Transaction, batch: readonly DebitInput[]): Promise<DebitOutcome[]> {
     if (batch.length === 0) return [];
     const customers = [...new Set(batch.map((d) => d.customerId))].sort();
-    // This query's own rows: their balances follow the batch's decisions below.
-    const wallets = new Map((await db.query<WalletRow>(LOCK_WALLETS_SQL, [customers])).rows.map((w) => [w.customerId, w]));
     const paymentIds = [...new Set(batch.map((d) => d.paymentId))];
-    const recorded = new Map((await db.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])).rows.map((r) => [r.paymentId, r]));
+    const [locked, known] = await Promise.all([tx.query<WalletRow>(LOCK_WALLETS_SQL, [customers]), tx.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])]);
+    // This query's own rows: their balances follow the batch's decisions below.
+    const wallets = new Map(locked.rows.map((w) => [w.customerId, w]));
+    const recorded = new Map(known.rows.map((r) => [r.paymentId, r]));
     const outcomes: DebitOutcome[] = [];
     const fresh: (DebitInput & { status: DebitStatus; failureCode: string | null })[] = [];
     for (const d of batch) {
@@ -252,7 +254,7 @@ export class WalletRepository {
       fresh.push({ ...d, status, failureCode });
     }
     if (fresh.length === 0) return outcomes;
-    const { rows } = await db.query<{ paymentId: string }>(WRITE_DEBITS_SQL, [
+    const { rows } = await tx.query<{ paymentId: string }>(WRITE_DEBITS_SQL, [
       fresh.map((f) => f.paymentId),
       fresh.map((f) => f.customerId),
       fresh.map((f) => f.amountCents),

@@ -1,5 +1,5 @@
 import type { Envelope } from '@saga/contracts';
-import type { Queryable } from '@saga/postgres';
+import type { Transaction } from '@saga/postgres';
 
 /** A message as a consumer receives it. */
 export interface IncomingMessage {
@@ -71,7 +71,7 @@ export interface MessageBroker {
  * Runs inside the transaction that also records the inbox rows and the outbox rows.
  */
 export type TransactionalBatchHandler<C = void> = (
-  tx: Queryable,
+  tx: Transaction,
   messages: readonly IncomingMessage[],
   context: C,
 ) => Promise<readonly OutgoingMessage[]>;

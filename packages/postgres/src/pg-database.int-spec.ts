@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { dropDatabase, ensureDatabase } from './ensure-database';
 import { PgDatabase } from './pg-database';
+import { queuedStatementsContract } from './queued-statements.contract';
 
 const SERVER = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const NAME = `it_pgdb_${Date.now().toString(36)}`;
@@ -23,6 +24,8 @@ describe('PgDatabase (real PostgreSQL)', () => {
     await admin?.close();
     await dropDatabase(SERVER, NAME);
   });
+
+  queuedStatementsContract(() => db);
 
   it('survives the server dropping a checked-out connection between two statements: the transaction fails, the process lives, the pool goes on', async () => {
     const failed = db.transaction(async (tx) => {

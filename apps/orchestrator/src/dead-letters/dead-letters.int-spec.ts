@@ -16,7 +16,7 @@ import {
   type Subscription,
 } from '@saga/messaging';
 import { brokerList, createLogger, startHttpApp } from '@saga/nest-kit';
-import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, migrate, PgDatabase, type Queryable, type Transaction } from '@saga/postgres';
 import { SagaEngine, SYSTEM_CLOCK } from '@saga/saga';
 import { createPrivateTopics, eventually } from '@saga/testing';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -84,7 +84,7 @@ before(async () => {
   subs.push(await dlq.start());
   await Promise.all(subs.map((s) => s.ready));
 
-  const engine = new SagaEngine<Queryable>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
+  const engine = new SagaEngine<Transaction>({ store: new PgSagaStore(), definitions: [placeOrderSaga()], clock: SYSTEM_CLOCK, ids: { newId: v7 } });
   const sagas = new SagasService(db, engine, relay, new SagaQueryRepository(db), new ParkedEventsRepository());
   app = await startHttpApp({ service: 'orchestrator', module: OrchestratorModule.register(sagas, dlq.service), port: 0, host: '127.0.0.1', logger });
   base = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { dropDatabase, ensureDatabase, explainAsDefault, migrate, PgDatabase, type Queryable } from '@saga/postgres';
+import { dropDatabase, ensureDatabase, explainAsDefault, migrate, PgDatabase, type Transaction } from '@saga/postgres';
 import { SagaConflictError, SagaEngine, sequentialIds, type SagaEvent } from '@saga/saga';
 import { ORCHESTRATOR_MIGRATIONS } from '../orchestrator.migrations';
 import { PLACE_ORDER, placeOrderData, placeOrderSaga } from '../place-order.saga';
@@ -14,7 +14,7 @@ const DB_NAME = `it_orchestrator_store_${randomBytes(4).toString('hex')}`;
 let db: PgDatabase;
 let now = new Date('2026-01-01T00:00:00.000Z');
 const store = new PgSagaStore();
-const engine = new SagaEngine<Queryable>({
+const engine = new SagaEngine<Transaction>({
   store,
   definitions: [placeOrderSaga()],
   clock: { now: () => now },
@@ -146,7 +146,7 @@ describe('PgSagaStore (real PostgreSQL)', () => {
 
   it('stores the definition version; claimDue leaves out sagas whose version is not registered', async () => {
     await db.transaction((tx) => engine.apply(tx, [startOf('v-1')]));
-    const v2 = new SagaEngine<Queryable>({ store, definitions: [placeOrderSaga(undefined, 2)], clock: { now: () => now }, ids: sequentialIds('v2') });
+    const v2 = new SagaEngine<Transaction>({ store, definitions: [placeOrderSaga(undefined, 2)], clock: { now: () => now }, ids: sequentialIds('v2') });
     const [started] = await db.transaction((tx) => v2.apply(tx, [startOf('v-2')]));
     assert.equal(started.commands[0].type, 'CheckStock');
     const [one, two] = await db.transaction((tx) => store.loadForUpdate(tx, ['v-1', 'v-2']));

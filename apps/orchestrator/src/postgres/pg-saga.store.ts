@@ -1,4 +1,4 @@
-import type { Queryable } from '@saga/postgres';
+import type { Queryable, Transaction } from '@saga/postgres';
 import {
   SagaConflictError,
   type DeadlineKind,
@@ -81,7 +81,7 @@ export const CLAIM_DUE_SQL = `
  * The orchestrator's {@link SagaStore} on PostgreSQL. Runs on the caller's transaction, so the
  * instances, their history and the outbox rows of the commands commit together.
  */
-export class PgSagaStore implements SagaStore<Queryable> {
+export class PgSagaStore implements SagaStore<Transaction> {
   async loadForUpdate(tx: Queryable, ids: readonly string[]): Promise<SagaInstance[]> {
     if (ids.length === 0) return [];
     const { rows } = await tx.query<SagaInstanceRow>(LOAD_SQL, [ids]);
@@ -93,17 +93,22 @@ export class PgSagaStore implements SagaStore<Queryable> {
     return rows.map(instanceOf);
   }
 
-  async save(tx: Queryable, { inserts, updates, history }: SagaChanges): Promise<void> {
+  /**
+   * Queued (`Transaction.queue`): the statement travels with the outbox insert that follows it, and
+   * its conflict surfaces when the transaction commits, which then rolls back.
+   */
+  async save(tx: Transaction, { inserts, updates, history }: SagaChanges): Promise<void> {
     const changed = updates.map((u) => recordOf(u.instance, u.expectedVersion));
     const entries = history.map((e) => ({ saga_id: e.sagaId, seq: e.seq, at: e.at, step: e.step, event: e.event, detail: e.detail }));
-    const { rows } = await tx
-      .query<{ updated: number }>(SAVE_SQL, [JSON.stringify(inserts.map((i) => recordOf(i, 0))), JSON.stringify(changed), changed.map((r) => r.id), JSON.stringify(entries)])
-      .catch((err: unknown) => {
-        if ((err as { code?: string }).code === '23505') throw new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`);
-        throw err;
-      });
-    const updated = rows[0].updated;
-    if (updated !== updates.length) throw new SagaConflictError(`${updates.length - updated} of ${updates.length} sagas changed concurrently`);
+    tx.queue<{ updated: number }>(
+      SAVE_SQL,
+      [JSON.stringify(inserts.map((i) => recordOf(i, 0))), JSON.stringify(changed), changed.map((r) => r.id), JSON.stringify(entries)],
+      ({ rows }) => {
+        const updated = rows[0].updated;
+        if (updated !== updates.length) throw new SagaConflictError(`${updates.length - updated} of ${updates.length} sagas changed concurrently`);
+      },
+      (err) => ((err as { code?: string }).code === '23505' ? new SagaConflictError(`a saga of this batch already exists: ${(err as Error).message}`) : err),
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Queryable } from '@saga/postgres';
+import type { Transaction } from '@saga/postgres';
 import { newEnvelope, toTopic } from '../envelope';
 import type { IncomingMessage } from '../ports';
 import { perMessage } from './per-message.handler';
@@ -10,7 +10,7 @@ function incoming(n: number): IncomingMessage {
 }
 
 describe('perMessage', () => {
-  const tx: Queryable = { query: async () => ({ rows: [], rowCount: 0 }) };
+  const tx: Transaction = { query: async () => ({ rows: [], rowCount: 0 }), queue: () => undefined };
 
   it('handles messages one after the other in order and concatenates what they publish', async () => {
     const seen: string[] = [];

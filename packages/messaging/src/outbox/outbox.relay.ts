@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Envelope } from '@saga/contracts';
-import type { Database, Queryable } from '@saga/postgres';
+import type { Database, Transaction } from '@saga/postgres';
 import { METRICS, serviceLabel } from '@saga/telemetry';
 import { envelopeFromHeaders, isEnvelopeHeader } from '../envelope';
 import { pruneInbox } from '../inbox/inbox.repository';
@@ -161,7 +161,7 @@ export class OutboxRelay {
    *   await enqueue([toTopic(TOPICS.orderEvents, env)]);
    * });
    */
-  async transaction<T>(work: (tx: Queryable, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Transaction, enqueue: (messages: readonly OutgoingMessage[]) => Promise<void>) => Promise<T>): Promise<T> {
     const written: EnqueuedOutbox[] = [];
     // Rows published earlier ride along: the first outbox insert of this transaction deletes them.
     let deletes: number[] = [];

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PGlite } from '@electric-sql/pglite';
 import { migrate } from '../migrations';
+import { queuedStatementsContract } from '../queued-statements.contract';
 import { openPglite } from './open-pglite';
 import { PgliteDatabase } from './pglite-database';
 import { PgliteNotifications } from './pglite-notifications';
@@ -76,6 +77,8 @@ describe('PgliteDatabase (one PGlite, a schema per service)', () => {
     });
     assert.equal((await a.query('SELECT 1 FROM items WHERE v = 102')).rowCount, 1);
   });
+
+  describe('queued statements', () => queuedStatementsContract(() => a));
 
   it('serializes concurrent transactions', async () => {
     await a.query('CREATE TABLE counter (n int NOT NULL)');

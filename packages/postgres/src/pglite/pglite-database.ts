@@ -1,12 +1,12 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PGlite, Transaction } from '@electric-sql/pglite';
-import type { Database, Queryable, QueryResult } from '../database';
+import type { PGlite, Transaction as PgliteTransaction } from '@electric-sql/pglite';
+import { firstQueuedFailure, type Database, type QueryResult, type Transaction } from '../database';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
 /** The transaction in hand on one PGlite instance, seen by the code its callback runs. */
 interface OpenTransaction {
-  tx: Transaction;
+  tx: PgliteTransaction;
   schema: string;
   /** True while the callback runs (not during COMMIT, nor after). */
   open: boolean;
@@ -55,28 +55,27 @@ export class PgliteDatabase implements Database {
     return this.transaction((tx) => tx.query<R>(sql, params));
   }
 
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const outer = this.current.getStore();
     if (outer?.open) return this.joined(outer, fn);
     return this.pg.transaction(async (t) => {
       await t.exec(`SET LOCAL search_path TO ${this.schema}`);
       const state: OpenTransaction = { tx: t, schema: this.schema, open: true, savepoints: 0 };
-      const tx: Queryable = { query: (sql, params) => run(t, sql, params) };
+      const tx = transactionOn(t);
       try {
-        return await this.current.run(state, () => fn(tx));
+        return await this.current.run(state, () => tx.run(fn));
       } finally {
         state.open = false;
       }
     });
   }
 
-  private async joined<T>(outer: OpenTransaction, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  private async joined<T>(outer: OpenTransaction, fn: (tx: Transaction) => Promise<T>): Promise<T> {
     const t = outer.tx;
     const savepoint = `joined_${++outer.savepoints}`;
     await t.exec(`SAVEPOINT ${savepoint}; SET LOCAL search_path TO ${this.schema}`);
-    const tx: Queryable = { query: (sql, params) => run(t, sql, params) };
     try {
-      const result = await fn(tx);
+      const result = await transactionOn(t).run(fn);
       await t.exec(`RELEASE SAVEPOINT ${savepoint}`);
       return result;
     } catch (err) {
@@ -91,8 +90,41 @@ export class PgliteDatabase implements Database {
   async close(): Promise<void> {}
 }
 
+/**
+ * The {@link Transaction} of a PGlite transaction. PGlite runs one statement at a time, in the order
+ * they were called, so a queued statement only saves the caller's wait; `run` waits for the queued
+ * ones after `fn`, and fails with the first that failed.
+ */
+function transactionOn(t: PgliteTransaction): { run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> } {
+  const queued: Promise<void>[] = [];
+  const tx: Transaction = {
+    query: (sql, params) => run(t, sql, params),
+    queue<R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown): void {
+      const done = run<R>(t, sql, params).then(
+        (res) => check?.(res),
+        (err: unknown) => {
+          throw failed ? failed(err) : err;
+        },
+      );
+      done.catch(() => undefined);
+      queued.push(done);
+    },
+  };
+  return {
+    async run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+      try {
+        const result = await fn(tx);
+        await Promise.all(queued);
+        return result;
+      } catch (err) {
+        throw (await firstQueuedFailure(queued)) ?? err;
+      }
+    },
+  };
+}
+
 /** A statement with parameters takes the extended protocol; one without (DDL, several statements) the simple one. */
-async function run<R>(t: Transaction, sql: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> {
+async function run<R>(t: PgliteTransaction, sql: string, params: readonly unknown[] | undefined): Promise<QueryResult<R>> {
   if (params && params.length > 0) {
     const res = await t.query<R>(sql, params as unknown[]);
     return { rows: res.rows, rowCount: rowCount(res.rows.length, res.affectedRows) };
