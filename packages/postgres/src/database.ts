@@ -43,12 +43,35 @@ export interface Transaction extends Queryable {
 }
 
 /**
- * The first error among queued statements, once they settled; undefined when all succeeded. A
- * transaction rejects with it rather than with a later statement's "current transaction is aborted".
+ * The statements a transaction queued, for the {@link Database} implementations: each one's result
+ * goes through its `check`, its error through `failed`; the transaction waits for `settled()`
+ * before COMMIT, and on a failure rejects with `firstFailure()` rather than with a later statement's
+ * "current transaction is aborted".
  */
-export async function firstQueuedFailure(queued: readonly Promise<void>[]): Promise<unknown> {
-  for (const r of await Promise.allSettled(queued)) if (r.status === 'rejected') return r.reason;
-  return undefined;
+export class QueuedStatements {
+  private readonly pending: Promise<void>[] = [];
+
+  add<R>(result: Promise<QueryResult<R>>, check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown): void {
+    const done = result.then(
+      (res) => check?.(res),
+      (err: unknown) => {
+        throw failed ? failed(err) : err;
+      },
+    );
+    done.catch(() => undefined);
+    this.pending.push(done);
+  }
+
+  /** Resolves once every queued statement succeeded; rejects at the first failure. */
+  async settled(): Promise<void> {
+    await Promise.all(this.pending);
+  }
+
+  /** The first failure in queue order once all settled; undefined when every one succeeded. */
+  async firstFailure(): Promise<unknown> {
+    for (const r of await Promise.allSettled(this.pending)) if (r.status === 'rejected') return r.reason;
+    return undefined;
+  }
 }
 
 export interface Database extends Queryable {

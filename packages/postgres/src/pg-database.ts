@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Pool, type PoolClient, type PoolConfig, type QueryConfig } from 'pg';
-import { firstQueuedFailure, type Database, type QueryResult, type Transaction } from './database';
+import { QueuedStatements, type Database, type QueryResult, type Transaction } from './database';
 
 // bigint (int8) and numeric come back as strings by default; counts and cents fit in a JS number.
 import { types } from 'pg';
@@ -58,34 +58,27 @@ export class PgDatabase implements Database {
     // before COMMIT surfaces the error either way.
     const begun = send('BEGIN');
     begun.catch(() => undefined);
-    const queued: Promise<void>[] = [];
+    const query = async <R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> => {
+      const res = await send(sql, params);
+      return { rows: res.rows as R[], rowCount: res.rowCount };
+    };
+    const queued = new QueuedStatements();
     try {
       const tx: Transaction = {
-        async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-          const res = await send(sql, params);
-          return { rows: res.rows as R[], rowCount: res.rowCount };
-        },
-        queue<R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown): void {
-          const done = send(sql, params).then(
-            (res) => check?.({ rows: res.rows as R[], rowCount: res.rowCount }),
-            (err: unknown) => {
-              throw failed ? failed(err) : err;
-            },
-          );
-          done.catch(() => undefined);
-          queued.push(done);
-        },
+        query,
+        queue: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown) =>
+          queued.add(query<R>(sql, params), check, failed),
       };
       const result = await fn(tx);
       await begun;
       // Their answers are in by now when `fn` awaited a statement sent after them.
-      await Promise.all(queued);
+      await queued.settled();
       await client.query('COMMIT');
       client.off('error', lost);
       client.release();
       return result;
     } catch (err) {
-      const cause = (await firstQueuedFailure(queued)) ?? err;
+      const cause = (await queued.firstFailure()) ?? err;
       await client.query('ROLLBACK').catch(() => undefined);
       client.off('error', lost);
       client.release(true);

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { PGlite, Transaction as PgliteTransaction } from '@electric-sql/pglite';
-import { firstQueuedFailure, type Database, type QueryResult, type Transaction } from '../database';
+import { QueuedStatements, type Database, type QueryResult, type Transaction } from '../database';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 
@@ -96,28 +96,20 @@ export class PgliteDatabase implements Database {
  * ones after `fn`, and fails with the first that failed.
  */
 function transactionOn(t: PgliteTransaction): { run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> } {
-  const queued: Promise<void>[] = [];
+  const queued = new QueuedStatements();
   const tx: Transaction = {
     query: (sql, params) => run(t, sql, params),
-    queue<R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown): void {
-      const done = run<R>(t, sql, params).then(
-        (res) => check?.(res),
-        (err: unknown) => {
-          throw failed ? failed(err) : err;
-        },
-      );
-      done.catch(() => undefined);
-      queued.push(done);
-    },
+    queue: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown) =>
+      queued.add(run<R>(t, sql, params), check, failed),
   };
   return {
     async run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
       try {
         const result = await fn(tx);
-        await Promise.all(queued);
+        await queued.settled();
         return result;
       } catch (err) {
-        throw (await firstQueuedFailure(queued)) ?? err;
+        throw (await queued.firstFailure()) ?? err;
       }
     },
   };
