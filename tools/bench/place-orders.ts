@@ -151,6 +151,24 @@ async function openLoop(rate: number, seconds: number, tally: Tally) {
   clearInterval(progress);
 }
 
+/**
+ * What reaching `ratio` of the ceiling's rate would leave per saga, with the machine as busy as in
+ * this run (a CPU-bound run's rate is the cores it uses over its CPU per saga), beside what Kafka and
+ * PostgreSQL, the HTTP entry (the gateway and this client) and the other services took (ADR 10,
+ * sixth addendum).
+ */
+function budgetAt(ratio: number, sagasPerS: number, ceilingSagasPerS: number, cpu: Record<string, number>) {
+  const ms = (v: number) => Number(v.toFixed(2));
+  const cores = (cpu.machine * sagasPerS) / 1000;
+  return {
+    machine_cores_busy: ms(cores),
+    cpu_ms_per_saga_allowed: ms((cores * 1000) / (ratio * ceilingSagasPerS)),
+    kafka_and_postgres_ms: ms(cpu.kafka + cpu.postgres),
+    http_entry_ms: ms(cpu.gateway + cpu.bench_client),
+    other_services_ms: ms(cpu.node_all - cpu.gateway),
+  };
+}
+
 /** The machine's ceiling, run right after (same minute): its RESULT line, parsed. */
 function runCeiling(c: number): Record<string, unknown> | undefined {
   const script = join(import.meta.dirname, '..', '..', '..', 'shared', 'bench', 'ceiling', 'run.sh');
@@ -231,6 +249,10 @@ async function main() {
         machine_cpu_ms_per_saga: Number(((cores.machine_busy * 1000) / (ceiling.sagas_per_s as number)).toFixed(2)),
       };
       result.ratio_to_ceiling = Number(((result.sagas_per_s as number) / (ceiling.sagas_per_s as number)).toFixed(3));
+      if (profile && !openLoopRate) {
+        result.budget_at_0_7 = budgetAt(0.7, result.sagas_per_s as number, ceiling.sagas_per_s as number, profile.cpu_ms_per_saga);
+        console.error(`at 0.7 of the ceiling: ${JSON.stringify(result.budget_at_0_7)}`);
+      }
     }
   }
   mkdirSync('.data/bench', { recursive: true });
