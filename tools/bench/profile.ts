@@ -65,10 +65,14 @@ function statFields(stat: string): string[] {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
+/** CPU ticks (user + system) in a /proc/<pid>/stat's fields. */
+function ticksIn(f: readonly string[]): number {
+  return Number(f[11]) + Number(f[12]);
+}
+
 /** CPU ticks (user + system) a process has used so far. */
 export function cpuTicksOf(pid: number): number {
-  const f = statFields(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  return Number(f[11]) + Number(f[12]);
+  return ticksIn(statFields(readFileSync(`/proc/${pid}/stat`, 'utf8')));
 }
 
 function readProcesses(): Processes {
@@ -89,7 +93,7 @@ function readProcesses(): Processes {
     const group = groupOf(cmdline, comm);
     if (group === undefined) continue;
     const f = statFields(stat);
-    ticks[group] = (ticks[group] ?? 0) + Number(f[11]) + Number(f[12]);
+    ticks[group] = (ticks[group] ?? 0) + ticksIn(f);
     // field 24 (index 21 here) is rss in pages
     if (group !== 'postgres') {
       rssMb[group] = (rssMb[group] ?? 0) + (Number(f[21]) * 4096) / 1048576;

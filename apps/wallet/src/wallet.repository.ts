@@ -223,10 +223,10 @@ export class WalletRepository {
     if (batch.length === 0) return [];
     const customers = [...new Set(batch.map((d) => d.customerId))].sort();
     const paymentIds = [...new Set(batch.map((d) => d.paymentId))];
-    const [locked, known] = await Promise.all([tx.query<WalletRow>(LOCK_WALLETS_SQL, [customers]), tx.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])]);
+    const [locked, read] = await Promise.all([tx.query<WalletRow>(LOCK_WALLETS_SQL, [customers]), tx.query<RecordedDebit>(RECORDED_DEBITS_SQL, [paymentIds])]);
     // This query's own rows: their balances follow the batch's decisions below.
     const wallets = new Map(locked.rows.map((w) => [w.customerId, w]));
-    const recorded = new Map(known.rows.map((r) => [r.paymentId, r]));
+    const recorded = new Map(read.rows.map((r) => [r.paymentId, r]));
     const outcomes: DebitOutcome[] = [];
     const fresh: (DebitInput & { status: DebitStatus; failureCode: string | null })[] = [];
     for (const d of batch) {

@@ -61,9 +61,8 @@ export class PgliteDatabase implements Database {
     return this.pg.transaction(async (t) => {
       await t.exec(`SET LOCAL search_path TO ${this.schema}`);
       const state: OpenTransaction = { tx: t, schema: this.schema, open: true, savepoints: 0 };
-      const tx = transactionOn(t);
       try {
-        return await this.current.run(state, () => tx.run(fn));
+        return await this.current.run(state, () => runQueued(t, fn));
       } finally {
         state.open = false;
       }
@@ -75,7 +74,7 @@ export class PgliteDatabase implements Database {
     const savepoint = `joined_${++outer.savepoints}`;
     await t.exec(`SAVEPOINT ${savepoint}; SET LOCAL search_path TO ${this.schema}`);
     try {
-      const result = await transactionOn(t).run(fn);
+      const result = await runQueued(t, fn);
       await t.exec(`RELEASE SAVEPOINT ${savepoint}`);
       return result;
     } catch (err) {
@@ -91,28 +90,24 @@ export class PgliteDatabase implements Database {
 }
 
 /**
- * The {@link Transaction} of a PGlite transaction. PGlite runs one statement at a time, in the order
- * they were called, so a queued statement only saves the caller's wait; `run` waits for the queued
- * ones after `fn`, and fails with the first that failed.
+ * Runs `fn` on the {@link Transaction} of a PGlite transaction. PGlite runs one statement at a time,
+ * in the order they were called, so a queued statement only saves the caller's wait; the queued ones
+ * are waited for after `fn`, and the first that failed is the error.
  */
-function transactionOn(t: PgliteTransaction): { run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> } {
+async function runQueued<T>(t: PgliteTransaction, fn: (tx: Transaction) => Promise<T>): Promise<T> {
   const queued = new QueuedStatements();
   const tx: Transaction = {
     query: (sql, params) => run(t, sql, params),
     queue: <R>(sql: string, params?: readonly unknown[], check?: (result: QueryResult<R>) => void, failed?: (err: unknown) => unknown) =>
       queued.add(run<R>(t, sql, params), check, failed),
   };
-  return {
-    async run<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-      try {
-        const result = await fn(tx);
-        await queued.settled();
-        return result;
-      } catch (err) {
-        throw (await queued.firstFailure()) ?? err;
-      }
-    },
-  };
+  try {
+    const result = await fn(tx);
+    await queued.settled();
+    return result;
+  } catch (err) {
+    throw (await queued.firstFailure()) ?? err;
+  }
 }
 
 /** A statement with parameters takes the extended protocol; one without (DDL, several statements) the simple one. */
